@@ -1,0 +1,328 @@
+/**
+ * The stack configuration as a typed schema: what `Pulumi.<stack>.yaml` may say under
+ * `platform:*`, with the defaults each environment gets. Pure: no Pulumi, no I/O, so the
+ * README's reference and the tests read the same schema the program does.
+ */
+import { z } from "zod";
+import { kubernetesVersions } from "./versions";
+
+export const environments = ["local", "staging", "production"] as const;
+export type Environment = (typeof environments)[number];
+export const clouds = ["aws", "azure", "gcp", "existing"] as const;
+export type Cloud = (typeof clouds)[number];
+
+// ---------- shared field types ----------
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const dnsLabel = z
+    .string()
+    .max(40, "must be at most 40 characters")
+    .regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
+
+const dnsName = z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be a DNS name such as staging.example.com");
+
+const cidr = z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, "must be an IPv4 CIDR such as 203.0.113.0/24")
+    .refine((value) => value.split("/")[0].split(".").every((octet) => Number(octet) <= 255), "has an octet above 255");
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelKey = z.string().refine((key) => {
+    const [prefix, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
+    return LABEL_NAME.test(name) && (prefix === undefined || /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(prefix));
+}, "must be a Kubernetes label key ([prefix/]name, name at most 63 characters)");
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value (at most 63 characters)");
+const labels = z.record(labelKey, labelValue);
+
+/** Kubernetes resource.Quantity, as apimachinery parses it. */
+const QUANTITY = /^[+-]?((\d+(\.\d*)?)|(\.\d+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?((\d+(\.\d*)?)|(\.\d+))))?$/;
+export const quantity = z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 4, 8Gi"));
+
+const gitRepository = z.strictObject({
+    /** HTTPS or SSH URL of the repository Flux pulls from. */
+    url: z.string().regex(/^(https|ssh):\/\/\S+$/, "must be an https:// or ssh:// URL"),
+    /** Branch to follow. */
+    branch: z.string().min(1).default("main"),
+    /** Directory inside the repository that holds the manifests. */
+    path: z.string().min(1).default("./"),
+});
+
+// ---------- clusters ----------
+
+const taint = z.strictObject({
+    key: labelKey,
+    value: labelValue.optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+        error: "must be NoSchedule, PreferNoSchedule or NoExecute",
+    }),
+});
+
+const nodePool = z
+    .strictObject({
+        name: dnsLabel,
+        /** `system` pools run the platform's controllers; `user` pools run tenants. */
+        role: z.enum(["system", "user"], { error: "must be system or user" }),
+        instanceType: z.string().min(1),
+        minSize: z.number().int().min(0, "must be >= 0"),
+        maxSize: z.number().int().min(1, "must be >= 1"),
+        spot: z.boolean().default(false),
+        diskSizeGb: z.number().int().min(20).max(4096).default(100),
+        taints: z.array(taint).default([]),
+        labels: labels.default({}),
+    })
+    .superRefine((pool, ctx) => {
+        if (pool.minSize > pool.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["minSize"], message: `must be <= maxSize (${pool.minSize} > ${pool.maxSize})` });
+        }
+        if (pool.role === "system" && pool.minSize < 1) {
+            ctx.addIssue({ code: "custom", path: ["minSize"], message: "a system pool needs minSize >= 1" });
+        }
+        if (pool.role === "system" && pool.spot) {
+            ctx.addIssue({ code: "custom", path: ["spot"], message: "a system pool cannot be spot: the platform's controllers would be evicted" });
+        }
+    });
+
+const restore = z
+    .strictObject({
+        /** Restore this exact Velero backup. */
+        backupName: dnsLabel.optional(),
+        /** Or restore the latest successful backup of this schedule (e.g. tenants-daily). */
+        schedule: dnsLabel.optional(),
+        /** Read the backup from another cluster's bucket (attached read-only). Default: this cluster's own. */
+        sourceCluster: dnsLabel.optional(),
+    })
+    .refine((r) => (r.backupName === undefined) !== (r.schedule === undefined), "set exactly one of backupName or schedule");
+
+function kubernetesVersion(cloud: Cloud) {
+    const supported: readonly string[] = kubernetesVersions[cloud];
+    return z
+        .string({ error: 'must be a quoted "MAJOR.MINOR" string such as "1.33" (unquoted YAML turns 1.30 into 1.3)' })
+        .regex(/^\d+\.\d+$/, 'must be "MAJOR.MINOR", such as "1.33"')
+        .refine((v) => supported.includes(v), `must be one of ${supported.join(", ")} on ${cloud}`);
+}
+
+function clusterBase(env: Environment) {
+    return {
+        name: dnsLabel,
+        /** Public endpoint only when false, and then only from `authorizedNetworks`. */
+        privateEndpoint: z.boolean().default(env === "production"),
+        /** CIDRs allowed to reach the API server's public endpoint. */
+        authorizedNetworks: z.array(cidr).default([]),
+        /** DNS for the shared Gateway and DNS-01 certificates: `zone` is the cloud's zone id or name. */
+        dns: z.strictObject({ domain: dnsName, zone: z.string().min(1) }).optional(),
+        restore: restore.optional(),
+    };
+}
+
+const systemPoolRequired = (pools: { role: string }[]) => pools.some((p) => p.role === "system");
+const poolsOf = (poolSchema: z.ZodType<z.output<typeof nodePool>, z.input<typeof nodePool>>) =>
+    z.array(poolSchema).min(1, "needs at least one node pool").refine(systemPoolRequired, "needs at least one pool with role: system");
+
+const awsCluster = (env: Environment) =>
+    z.strictObject({
+        ...clusterBase(env),
+        cloud: z.literal("aws"),
+        region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as us-east-1"),
+        kubernetesVersion: kubernetesVersion("aws"),
+        /** IAM role the AWS provider assumes for this cluster's account. */
+        assumeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
+        /** IAM roles granted cluster-admin through EKS access entries. */
+        adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
+        vpcCidr: cidr.default("10.0.0.0/16"),
+        nodePools: poolsOf(nodePool),
+    });
+
+// AKS agent pool names: lower-case letters and digits, at most 12 characters.
+const aksPool = nodePool.refine((p) => /^[a-z][a-z0-9]{0,11}$/.test(p.name), {
+    path: ["name"],
+    message: "AKS pool names are lower-case letters and digits, at most 12 characters",
+});
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a UUID");
+const azureCluster = (env: Environment) =>
+    z.strictObject({
+        ...clusterBase(env),
+        cloud: z.literal("azure"),
+        region: z.string().regex(/^[a-z]+[0-9]?$/, "must be an Azure region name such as westeurope or eastus2"),
+        kubernetesVersion: kubernetesVersion("azure"),
+        subscriptionId: uuid,
+        /** Entra ID groups granted cluster-admin through Azure RBAC. */
+        adminGroupObjectIds: z.array(uuid).default([]),
+        vnetCidr: cidr.default("10.1.0.0/16"),
+        nodePools: poolsOf(aksPool),
+    });
+
+const gcpCluster = (env: Environment) =>
+    z.strictObject({
+        ...clusterBase(env),
+        cloud: z.literal("gcp"),
+        region: z.string().regex(/^[a-z]+-[a-z]+\d$/, "must be a GCP region such as europe-west4"),
+        kubernetesVersion: kubernetesVersion("gcp"),
+        project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a GCP project id"),
+        subnetCidr: cidr.default("10.2.0.0/20"),
+        podsCidr: cidr.default("10.20.0.0/14"),
+        servicesCidr: cidr.default("10.24.0.0/20"),
+        masterCidr: cidr.default("172.16.0.0/28"),
+        nodePools: poolsOf(nodePool),
+    });
+
+const existingCluster = (env: Environment) =>
+    z.strictObject({
+        ...clusterBase(env),
+        cloud: z.literal("existing"),
+        kubernetesVersion: kubernetesVersion("existing").optional(),
+        /** The cluster to adopt: an explicit kubeconfig file (never the ambient one) and optional context. */
+        kubeconfig: z.strictObject({ path: z.string().min(1), context: z.string().min(1).optional() }),
+        /** S3-compatible backup endpoint (e.g. MinIO); credentials come from the secret `platform:backupCredentials`. */
+        backup: z
+            .strictObject({
+                endpoint: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s):// URL"),
+                bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+                region: z.string().min(1).default("us-east-1"),
+            })
+            .optional(),
+        /** Private ranges of the cluster network, kept out of tenants' HTTPS egress. */
+        privateRanges: z.array(cidr).default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]),
+    });
+
+export function clusterSchema(env: Environment) {
+    return z.discriminatedUnion("cloud", [awsCluster(env), azureCluster(env), gcpCluster(env), existingCluster(env)], {
+        error: (issue) => (issue.code === "invalid_union" ? `cloud must be one of ${clouds.join(", ")}` : undefined),
+    });
+}
+
+// ---------- add-ons ----------
+
+const toggle = { enabled: z.boolean().default(true) };
+const byEnv = <T>(env: Environment, values: Record<Environment, T>): T => values[env];
+
+export function addonsSchema(env: Environment) {
+    return z.strictObject({
+        envoyGateway: z.strictObject({ ...toggle, httpsRedirect: z.boolean().default(true) }).prefault({}),
+        certManager: z
+            .strictObject({
+                ...toggle,
+                /** ACME account e-mail; required when any cluster has `dns`. */
+                acmeEmail: z.email().optional(),
+                issuer: z.enum(["letsencrypt-staging", "letsencrypt-prod"]).default(env === "production" ? "letsencrypt-prod" : "letsencrypt-staging"),
+            })
+            .prefault({}),
+        externalSecrets: z.strictObject({ ...toggle, secretPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*\/$/, "must end with '/', e.g. platform/").default("platform/") }).prefault({}),
+        velero: z.strictObject({ ...toggle, hourlyBackups: z.boolean().default(env === "production") }).prefault({}),
+        monitoring: z
+            .strictObject({
+                ...toggle,
+                retention: z.string().regex(/^\d+[hdw]$/, "must be a Prometheus duration such as 30d").default(byEnv(env, { local: "1d", staging: "7d", production: "30d" })),
+                storageSize: quantity.default(byEnv(env, { local: "5Gi", staging: "20Gi", production: "50Gi" })),
+            })
+            .prefault({}),
+        kyverno: z
+            .strictObject({
+                ...toggle,
+                validationFailureAction: z.enum(["Audit", "Enforce"]).default(env === "production" ? "Enforce" : "Audit"),
+                allowedRegistries: z.array(z.string().min(1)).min(1).default(["registry.k8s.io/", "ghcr.io/", "quay.io/", "docker.io/", "public.ecr.aws/"]),
+                requiredLabels: z.array(labelKey).default(["app.kubernetes.io/name"]),
+            })
+            .prefault({}),
+        falco: z.strictObject({ ...toggle }).prefault({}),
+        flux: z.strictObject({ ...toggle, platformRepository: gitRepository.optional() }).prefault({}),
+    });
+}
+
+// ---------- tenants ----------
+
+const RESERVED_NAMESPACES = ["default", "flux-system", "gateway-system", "cert-manager", "external-secrets", "velero", "monitoring", "kyverno", "falco"];
+const quotaKey = z
+    .string()
+    .regex(
+        /^((requests|limits)\.(cpu|memory|ephemeral-storage|storage)|cpu|memory|pods|services|services\.(loadbalancers|nodeports)|persistentvolumeclaims|configmaps|secrets|replicationcontrollers|resourcequotas|count\/[a-z0-9.-]+|requests\.[a-z0-9.-]+\/[a-z0-9.-]+)$/,
+        "is not a ResourceQuota resource name",
+    );
+export const defaultQuota = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
+const cpuMemory = (cpu: string, memory: string) => z.strictObject({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).prefault({});
+
+export const tenantSchema = z.strictObject({
+    name: dnsLabel.refine((n) => !n.startsWith("kube-") && !RESERVED_NAMESPACES.includes(n), "is a reserved platform namespace"),
+    /** ResourceQuota `hard`; keys not given keep their defaults. */
+    quota: z.record(quotaKey, quantity).default({}).transform((q) => ({ ...defaultQuota, ...q })),
+    limits: z.strictObject({ defaultRequest: cpuMemory("100m", "128Mi"), default: cpuMemory("500m", "512Mi") }).prefault({}),
+    /** Identity-provider groups bound to the built-in ClusterRoles in the tenant namespace. */
+    groups: z.strictObject({ edit: z.array(z.string().min(1)).default([]), view: z.array(z.string().min(1)).default([]) }).prefault({}),
+    /** Clusters the tenant lives on; default: every cluster of the stack. */
+    clusters: z.array(dnsLabel).min(1).optional(),
+    gitops: gitRepository.optional(),
+    /** Allow HTTPS egress to the cluster's private ranges (default: internet only). */
+    allowPrivateEgress: z.boolean().default(false),
+    labels: labels.default({}),
+});
+
+// ---------- the whole stack ----------
+
+/** `["clusters", 0, "nodePools", 1, "minSize"]` -> `clusters[0].nodePools[1].minSize` */
+export function formatPath(path: readonly PropertyKey[]): string {
+    return path.map((seg, i) => (typeof seg === "number" ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`)).join("") || "(root)";
+}
+
+export function platformSchema(env: Environment) {
+    return z
+        .strictObject({
+            environment: z.enum(environments),
+            clusters: z.array(clusterSchema(env)).min(1, "declare at least one cluster"),
+            addons: addonsSchema(env).prefault({}),
+            tenants: z.array(tenantSchema).default([]),
+        })
+        .superRefine((stack, ctx) => {
+            stack.clusters.forEach((c, i) => {
+                if (stack.addons.velero.enabled && c.cloud === "existing" && !c.backup) {
+                    ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
+                }
+            });
+            if (stack.addons.certManager.enabled && stack.clusters.some((c) => c.dns) && !stack.addons.certManager.acmeEmail) {
+                ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: "is required when a cluster has dns (Let's Encrypt account)" });
+            }
+        });
+}
+
+type Issue = { path: PropertyKey[]; message: string };
+const named = (items: unknown): { name?: unknown }[] => (Array.isArray(items) ? items.filter((x) => x && typeof x === "object") : []);
+
+/**
+ * Checks across entries (unique names, references between them). They read the raw input,
+ * so they are reported together with the schema's problems even when an entry is invalid.
+ */
+export function crossReferenceIssues(raw: Record<string, unknown>): Issue[] {
+    const issues: Issue[] = [];
+    const unique = (items: { name?: unknown }[], at: PropertyKey[]) => {
+        const first = new Map<unknown, number>();
+        items.forEach((item, i) => {
+            const earlier = first.get(item.name);
+            if (typeof item.name !== "string") return;
+            if (earlier === undefined) first.set(item.name, i);
+            else issues.push({ path: [...at, i, "name"], message: `"${item.name}" is already the name of ${formatPath([...at, earlier])}` });
+        });
+    };
+    const clusters = named(raw.clusters) as { name?: unknown; nodePools?: unknown }[];
+    const tenants = named(raw.tenants) as { name?: unknown; clusters?: unknown }[];
+    unique(clusters, ["clusters"]);
+    clusters.forEach((c, i) => unique(named(c.nodePools), ["clusters", i, "nodePools"]));
+    unique(tenants, ["tenants"]);
+    const clusterNames = new Set(clusters.map((c) => c.name));
+    tenants.forEach((t, i) =>
+        (Array.isArray(t.clusters) ? t.clusters : []).forEach((name, j) => {
+            if (!clusterNames.has(name)) issues.push({ path: ["tenants", i, "clusters", j], message: `names no cluster of this stack ("${name}")` });
+        }),
+    );
+    return issues;
+}
+
+export type PlatformSettings = z.output<ReturnType<typeof platformSchema>>;
+export type ClusterConfig = PlatformSettings["clusters"][number];
+export type NodePoolConfig = z.output<typeof nodePool>;
+export type AddonsConfig = PlatformSettings["addons"];
+export type TenantConfig = PlatformSettings["tenants"][number];
+export type RestoreConfig = z.output<typeof restore>;
+export type GitRepositoryConfig = z.output<typeof gitRepository>;

@@ -1,0 +1,90 @@
+/**
+ * The cluster contract. Every cluster component (EKS, AKS, GKE, existing) exposes this
+ * shape, so the platform and the tenants never ask which cloud they run on: cloud
+ * differences stay in `components/clusters/`.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Cloud, Environment } from "./config-schema";
+
+/**
+ * What a workload identity may reach. Each grant names exactly one resource; the cluster
+ * turns it into the narrowest role its cloud offers (never `*`, never project- or
+ * subscription-wide).
+ */
+export type IdentityGrant =
+    /** Read and write objects in the cluster's backup bucket, and manage volume snapshots. */
+    | { readonly kind: "backupStorage"; readonly access: "readWrite" | "readOnly"; readonly storage: BackupStorage }
+    /** Manage records in one DNS zone (cert-manager DNS-01). */
+    | { readonly kind: "dnsZone"; readonly zone: string }
+    /** Read the secrets whose names start with `prefix` (e.g. `platform/`, `tenants/team-a/`). */
+    | { readonly kind: "secretsRead"; readonly prefix: string };
+
+/** What a workload needs to assume a cloud identity. */
+export interface WorkloadIdentity {
+    /** Annotations for the Kubernetes ServiceAccount. */
+    readonly serviceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Labels the pods need (Azure: `azure.workload.identity/use: "true"`). */
+    readonly podLabels: Record<string, string>;
+    /** Client id of the identity, where the cloud names it in solver or store config (Azure). */
+    readonly clientId?: pulumi.Output<string>;
+    /** The cloud resources that make the identity; dependents wait for them. */
+    readonly resources: pulumi.Resource[];
+}
+
+/** Where Velero keeps backups, in Velero's own terms. */
+export interface BackupStorage {
+    /** Velero object store provider: `aws` (also any S3-compatible store), `azure` or `gcp`. */
+    readonly provider: string;
+    /** Bucket or container name; stable across cluster rebuilds. */
+    readonly bucket: pulumi.Input<string>;
+    /** Key prefix inside the bucket (BackupStorageLocation `objectStorage.prefix`). */
+    readonly prefix?: string;
+    /** BackupStorageLocation `config`. */
+    readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** VolumeSnapshotLocation `config`; undefined where snapshots are not supported (e.g. MinIO). */
+    readonly snapshotConfig?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The Velero plugin image for this cloud (from versions.ts). */
+    readonly pluginImage: string;
+    /** Static credentials file for Velero (`[default]` profile), secret; undefined with workload identity. */
+    readonly credentials?: pulumi.Output<string>;
+    /** The cloud resources behind the storage (bucket, policies); protected and retained. */
+    readonly resources: pulumi.Resource[];
+}
+
+export interface ServiceAccountRef {
+    readonly name: string;
+    readonly namespace: string;
+}
+
+export interface PlatformCluster {
+    readonly name: string;
+    readonly cloud: Cloud;
+    readonly environment: Environment;
+    /** Kubeconfig with the cloud's exec plugin; always a secret. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** The cluster's own provider: every Kubernetes resource of the cluster uses it. */
+    readonly provider: k8s.Provider;
+    readonly apiEndpoint: pulumi.Output<string>;
+    /** OIDC issuer URL used for workload identity federation (undefined for adopted clusters). */
+    readonly oidcIssuer: pulumi.Output<string | undefined>;
+    /** Private ranges of the cluster network; tenants' HTTPS egress excludes them by default. */
+    readonly privateRanges: string[];
+
+    /** Creates a cloud identity for `namespace/serviceAccount`, scoped to exactly what `grant` names. */
+    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity;
+    /** Velero's bucket (created once, retained on delete). `sourceCluster` attaches another cluster's bucket. */
+    backupStorage(sourceCluster?: string): BackupStorage;
+    /**
+     * The External Secrets `provider` block for this cloud's secret manager, authenticating as
+     * `serviceAccount` (whose identity holds a `secretsRead` grant for `prefix`).
+     */
+    secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>>;
+    /**
+     * A cert-manager DNS-01 solver for `zone`, authenticating as `identity` (made with a
+     * `dnsZone` grant), or undefined where the cluster has no cloud DNS.
+     */
+    dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
+    /** Annotations for the Envoy proxy's LoadBalancer Service. */
+    gatewayServiceAnnotations(): Record<string, string>;
+}

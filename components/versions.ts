@@ -1,0 +1,35 @@
+/**
+ * Every version the platform pins, in one table: Helm charts, the images the
+ * charts do not pin for us, and the Kubernetes minor versions we accept per cloud.
+ * Exact versions only (a unit test rejects ranges); bump them here and nowhere else.
+ */
+
+/** A Helm chart at an exact version, from its canonical repository. */
+export interface ChartPin {
+    readonly chart: string;
+    readonly version: string;
+    /** Helm repository URL, or undefined when `chart` is an `oci://` reference. */
+    readonly repo?: string;
+}
+
+/** Add-on charts. Each add-on file states which version its values were checked against. */
+export const charts = {} satisfies Record<string, ChartPin>;
+
+/** Container images that are not pinned by a chart (e.g. Velero's per-cloud plugins). */
+export const images = {
+    veleroPluginAws: "velero/velero-plugin-for-aws:v1.13.0",
+    veleroPluginAzure: "velero/velero-plugin-for-microsoft-azure:v1.13.0",
+    veleroPluginGcp: "velero/velero-plugin-for-gcp:v1.13.0",
+} satisfies Record<string, string>;
+
+/**
+ * Kubernetes MAJOR.MINOR versions a new or upgraded cluster may run, per cloud,
+ * as offered by the managed services (EKS, AKS, GKE) in standard support in 2026-11.
+ * `existing` clusters are adopted as they are; the check there only guards typos.
+ */
+export const kubernetesVersions = {
+    aws: ["1.31", "1.32", "1.33", "1.34"],
+    azure: ["1.31", "1.32", "1.33", "1.34"],
+    gcp: ["1.31", "1.32", "1.33", "1.34"],
+    existing: ["1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"],
+} as const;

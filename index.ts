@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createCluster } from "./components/clusters";
+import { loadConfig } from "./components/config";
+import { Platform } from "./components/platform";
+import { Tenant } from "./components/tenancy/tenant";
+
+const config = loadConfig();
+
+const clusters = config.clusters.map((clusterConfig) => {
+    const cluster = createCluster(clusterConfig, config);
+    const tenants = config.tenants.filter((t) => !t.clusters || t.clusters.includes(cluster.name));
+    const withCluster = { providers: { kubernetes: cluster.provider } };
+    const platform = new Platform(
+        `${cluster.name}-platform`,
+        { cluster, clusterConfig, addons: config.addons, secrets: config.secrets, tenantNamespaces: tenants.map((t) => t.name) },
+        withCluster,
+    );
+    for (const tenant of tenants) {
+        new Tenant(`${cluster.name}-${tenant.name}`, { config: tenant, cluster, platformReleases: platform.releases }, withCluster);
+    }
+    return { cluster, platform };
+});
+
+/** Per cluster, what a user reaches for: `pulumi stack output --show-secrets clusters`. */
+export const clusterOutputs = Object.fromEntries(
+    clusters.map(({ cluster, platform }) => [
+        cluster.name,
+        {
+            cloud: cluster.cloud,
+            kubeconfig: pulumi.secret(cluster.kubeconfig),
+            apiEndpoint: cluster.apiEndpoint,
+            oidcIssuer: cluster.oidcIssuer,
+            backupBucket: platform.backupBucket,
+            gatewayAddress: platform.gatewayAddress,
+            grafanaUrl: platform.grafanaUrl,
+        },
+    ]),
+);

@@ -1,0 +1,170 @@
+/**
+ * The offline render: runs the program under Pulumi mocks (no cloud, no CLI, no network)
+ * and records every resource registration as the engine would receive it: inputs, parent,
+ * provider, dependencies, protect and retainOnDelete. Used by `npm run render`, the tests
+ * and the pull-request diff.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { cloudMocks } from "./mock-cloud";
+
+export interface RenderedResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent: string;
+    provider: string;
+    dependencies: string[];
+    inputs: Record<string, unknown>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    custom: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+}
+
+export interface RenderDocument {
+    stack: string;
+    resources: RenderedResource[];
+}
+
+/** Stack configuration as the Pulumi runtime holds it: `project:key` -> string, plus secret keys. */
+export interface StackConfig {
+    values: Record<string, string>;
+    secretKeys: string[];
+}
+
+export const projectRoot = path.resolve(__dirname, "..", "..");
+export const stackFilePath = (stack: string) => path.join(projectRoot, `Pulumi.${stack}.yaml`);
+
+export const SECRET = "[secret]";
+const UNKNOWN = "[unknown]";
+
+/**
+ * Reads a `Pulumi.<stack>.yaml` the way the CLI hands it to the program. `secure:` values
+ * cannot be decrypted offline: they become "[secret]" and their keys are marked secret.
+ */
+export function readStackConfig(file: string): StackConfig {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
+        let secret = false;
+        const reveal = (v: unknown): unknown => {
+            if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) {
+                secret = true;
+                return SECRET;
+            }
+            if (Array.isArray(v)) return v.map(reveal);
+            if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+            return v;
+        };
+        const plain = reveal(value);
+        values[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
+        if (secret) secretKeys.push(key);
+    }
+    return { values, secretKeys };
+}
+
+const runtime = pulumi.runtime;
+// Signatures of the SDK's serialized values (see @pulumi/pulumi/runtime/rpc).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SIG = { secret: "1b47061264138c4ac30d75fd1eb44270", resource: "5cf8f73096256a8f31e491e813e4eb8e", output: "d0e6a833031e9bbcd3f4e8bde6ca49a4" };
+const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Turns serialized properties into plain, stably ordered JSON. */
+function plain(value: unknown): unknown {
+    if (value === UNKNOWN_SENTINEL) return UNKNOWN;
+    if (Array.isArray(value)) return value.map(plain);
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        const sig = obj[SIG_KEY];
+        if (sig === SIG.secret) return SECRET;
+        if (sig === SIG.resource) return obj.urn;
+        if (sig === SIG.output) return obj.secret ? SECRET : "value" in obj ? plain(obj.value) : UNKNOWN;
+        return Object.fromEntries(
+            Object.keys(obj)
+                .sort()
+                .map((k) => [k, plain(obj[k])]),
+        );
+    }
+    return value;
+}
+
+const urnOfProviderRef = (ref: string) => (ref ? ref.split("::").slice(0, -1).join("::") : "");
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): unknown } | undefined;
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
+    getCustom(): boolean;
+    getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
+}
+interface Monitor {
+    registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
+}
+
+/**
+ * Runs `program` under mocks with `config` and returns what it registered. Throws what
+ * the program throws (a ConfigError for a bad stack file) and fails on resources that
+ * would need a default provider, which the stack files disable.
+ */
+export async function record(stack: string, config: StackConfig, program: () => void): Promise<RenderDocument> {
+    runtime.setAllConfig(config.values, config.secretKeys);
+    await runtime.setMocks(cloudMocks, "platform", stack, false);
+    const monitor = (runtime as unknown as { getMonitor(): Monitor }).getMonitor();
+    const resources: RenderedResource[] = [];
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) =>
+        register(req, (err, resp) => {
+            if (!err && resp) {
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent(),
+                    provider: urnOfProviderRef(req.getProvider()),
+                    dependencies: [...new Set(req.getDependenciesList())].sort(),
+                    inputs: (plain(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>),
+                    protect: req.getProtect(),
+                    retainOnDelete: req.getRetainondelete(),
+                    custom: req.getCustom(),
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    ignoreChanges: req.getIgnorechangesList(),
+                });
+            }
+            callback(err, resp);
+        });
+    program();
+    await runtime.disconnect();
+    if (pulumi.log.hasErrors()) throw new Error("the program logged errors while registering resources (see above)");
+    const withoutProvider = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && !r.provider);
+    if (withoutProvider.length) {
+        throw new Error(`default providers are disabled, but these resources have no explicit provider:\n${withoutProvider.map((r) => `  - ${r.urn}`).join("\n")}`);
+    }
+    resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    return { stack, resources };
+}
+
+/** Loads the compiled program afresh (our modules only) and records it. */
+export function renderProgram(stack: string, config: StackConfig): Promise<RenderDocument> {
+    const distRoot = path.join(projectRoot, "dist");
+    const entry = path.join(distRoot, "index.js");
+    return record(stack, config, () => {
+        for (const id of Object.keys(require.cache)) {
+            if (id.startsWith(path.join(distRoot, "components")) || id === entry) delete require.cache[id];
+        }
+        require(entry);
+    });
+}
+
+/** Stable JSON for the render document: two runs are byte-identical. */
+export const serialize = (doc: RenderDocument) => JSON.stringify(doc, null, 2) + "\n";
