@@ -16,7 +16,7 @@ const clusters = config.clusters.map((clusterConfig) => {
         withCluster,
     );
     for (const tenant of tenants) {
-        new Tenant(`${cluster.name}-${tenant.name}`, { config: tenant, cluster, platformReleases: platform.releases }, withCluster);
+        new Tenant(`${cluster.name}-${tenant.name}`, { config: tenant, cluster, platformReleases: platform.releases, suspendGitOps: clusterConfig.restore !== undefined }, withCluster);
     }
     return { cluster, platform };
 });

@@ -8,6 +8,8 @@ export interface TenantArgs {
     readonly cluster: PlatformCluster;
     /** Releases whose CRDs the tenant's custom resources need. */
     readonly platformReleases: { externalSecrets?: k8s.helm.v3.Release; flux?: k8s.helm.v3.Release };
+    /** Hold the tenant's GitOps sync (Flux `suspend`) while the cluster restores from backup. Default: false. */
+    readonly suspendGitOps?: boolean;
 }
 
 /** One tenant on one cluster: a namespace boxed in for compute, network, API and secrets. */
