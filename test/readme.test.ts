@@ -14,7 +14,7 @@ describe("README", () => {
         for (const key of ["clusters[].nodePools[].minSize", "clusters[].kubeconfig.path", "tenants[].quota", "addons.kyverno.validationFailureAction"]) {
             assert.match(reference, new RegExp(`\\| \`${key.replace(/[[\].]/g, "\\$&")}\` \\|`), key);
         }
-        assert.match(reference, /`addons.kyverno.validationFailureAction` \|[^\n]*"Audit" \/ "Audit" \/ "Enforce"/);
+        assert.match(reference, /`addons.kyverno.validationFailureAction` \|[^\n]*`"Audit"` \/ `"Audit"` \/ `"Enforce"`/);
     });
 
     it("shows the two commands near the top", () => {
