@@ -1,0 +1,59 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ExistingCluster, secretsNamespaceFor } from "../components/clusters/existing";
+import { validateSettings } from "../components/config";
+import { loadStackSettings, record, stackConfig, valueOf } from "./mocks";
+
+const local = validateSettings(loadStackSettings("local")).settings!;
+const config = local.clusters[0];
+if (config.cloud !== "existing") throw new Error("the local stack adopts an existing cluster");
+
+async function adopt(): Promise<{ cluster: ExistingCluster; doc: Awaited<ReturnType<typeof record>> }> {
+    let cluster: ExistingCluster | undefined;
+    const credentials = pulumi.secret({ accessKeyId: "AKIAEXAMPLE", secretAccessKey: "s3cr3t" });
+    const doc = await record("unit", stackConfig({}), () => {
+        cluster = new ExistingCluster("kind", { config: config as Extract<typeof config, { cloud: "existing" }>, environment: "local", backupCredentials: credentials });
+        cluster.workloadIdentity("external-secrets", "external-secrets", { kind: "secretsRead", prefix: "tenants/team-a/" });
+    });
+    return { cluster: cluster!, doc };
+}
+
+describe("ExistingCluster", () => {
+    it("makes its own provider from the configured kubeconfig and context, kubeconfig secret", async () => {
+        const { doc } = await adopt();
+        const provider = doc.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.equal(provider.name, "kind-provider");
+        assert.equal(provider.inputs.context, "kind-platform");
+        assert.equal(provider.inputs.kubeconfig, "[secret]");
+    });
+
+    it("hands Velero an S3-compatible store with secret credentials under the cluster's prefix", async () => {
+        const { cluster } = await adopt();
+        const storage = cluster.backupStorage();
+        assert.equal(storage.provider, "aws");
+        assert.equal(storage.prefix, "local-kind");
+        assert.deepEqual(await valueOf(pulumi.output(storage.config)), { region: "us-east-1", s3Url: "http://minio.minio.svc.cluster.local:9000", s3ForcePathStyle: "true" });
+        assert.ok(storage.credentials && (await pulumi.isSecret(storage.credentials)), "credentials must stay secret");
+        assert.match(await valueOf(storage.credentials), /^\[default\]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=s3cr3t\n$/);
+        assert.equal(cluster.backupStorage("old-kind").prefix, "old-kind");
+    });
+
+    it("scopes a secrets grant to one namespace per prefix, read-only", async () => {
+        const { doc } = await adopt();
+        const role = doc.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")!;
+        const ns = doc.resources.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+        assert.equal((ns.inputs.metadata as { name: string }).name, "secrets-tenants-team-a");
+        assert.equal(secretsNamespaceFor("tenants/team-a/"), "secrets-tenants-team-a");
+        const rules = role.inputs.rules as { resources: string[]; verbs: string[] }[];
+        assert.deepEqual(rules[0], { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] });
+        assert.ok(rules.every((r) => !r.verbs.includes("*") && !r.resources.includes("*")));
+        const binding = doc.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")!;
+        assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
+    });
+
+    it("has no cloud DNS and no load balancer annotations", async () => {
+        const { cluster } = await adopt();
+        assert.equal(cluster.dns01Solver(), undefined);
+        assert.deepEqual(cluster.gatewayServiceAnnotations(), {});
+    });
+});
