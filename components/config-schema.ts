@@ -245,6 +245,9 @@ const quotaKey = z
 export const defaultQuota = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
 const cpuMemory = (cpu: string, memory: string) => z.strictObject({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).prefault({});
 
+const PLATFORM_LABEL_PREFIXES = ["pod-security.kubernetes.io/", "toolkit.fluxcd.io/", "platform.example.io/", "kubernetes.io/", "k8s.io/"];
+const isPlatformLabel = (key: string) => PLATFORM_LABEL_PREFIXES.some((p) => key.startsWith(p) || key.includes(`.${p}`));
+
 export const tenantSchema = z.strictObject({
     name: dnsLabel.refine((n) => !n.startsWith("kube-") && !RESERVED_NAMESPACES.includes(n), "is a reserved platform namespace"),
     /** ResourceQuota `hard`; keys not given keep their defaults. */
@@ -257,7 +260,8 @@ export const tenantSchema = z.strictObject({
     gitops: gitRepository.optional(),
     /** Allow HTTPS egress to the cluster's private ranges (default: internet only). */
     allowPrivateEgress: z.boolean().default(false),
-    labels: labels.default({}),
+    /** Extra namespace labels; the platform's own (Pod Security, Flux tenant, platform.example.io) are not the tenant's to set. */
+    labels: labels.default({}).refine((l) => !Object.keys(l).some(isPlatformLabel), "must not set platform-owned labels (pod-security.kubernetes.io/, toolkit.fluxcd.io/, platform.example.io/, kubernetes.io/)"),
 });
 
 // ---------- the whole stack ----------

@@ -2,6 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TenantConfig } from "../config";
 import { PlatformCluster } from "../types";
+import { tenantGitOps } from "./gitops";
+import { networkPolicySpecs } from "./network-policies";
+import { tenantSecrets } from "./secrets";
 
 export interface TenantArgs {
     readonly config: TenantConfig;
@@ -12,17 +15,72 @@ export interface TenantArgs {
     readonly suspendGitOps?: boolean;
 }
 
+export const TENANT_LABEL = "platform.example.io/tenant";
+/** Built-in ClusterRoles a tenant group may hold; `admin` would let the tenant rewrite its own RBAC. */
+export const TENANT_ROLES = ["edit", "view"] as const;
+
+/**
+ * The labels the platform sets on a tenant namespace. They win over the tenant's own labels
+ * (which the schema already keeps off these prefixes), so config cannot loosen Pod Security.
+ */
+export function namespaceLabels(tenant: string, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        ...extra,
+        [TENANT_LABEL]: tenant,
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+        // Flux's multi-tenancy lockdown keys cross-namespace checks on it.
+        "toolkit.fluxcd.io/tenant": tenant,
+    };
+}
+
 /** One tenant on one cluster: a namespace boxed in for compute, network, API and secrets. */
 export class Tenant extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:tenancy:Tenant", name, {}, opts);
-        this.namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: args.config.name, labels: { "platform.example.io/tenant": args.config.name } } },
-            { parent: this },
+        const { config, cluster, platformReleases } = args;
+        const parent = { parent: this };
+        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: config.name, labels: namespaceLabels(config.name, config.labels) } }, parent);
+        // Every child names the namespace through this Output, so each waits for it.
+        const namespace = this.namespace.metadata.name;
+
+        const quota = new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: { name: "tenant-quota", namespace }, spec: { hard: config.quota } }, parent);
+        const limits = new k8s.core.v1.LimitRange(
+            `${name}-limits`,
+            { metadata: { name: "tenant-limits", namespace }, spec: { limits: [{ type: "Container", defaultRequest: config.limits.defaultRequest, default: config.limits.default }] } },
+            parent,
         );
-        this.registerOutputs({ namespace: this.namespace.metadata.name });
+        const specs = networkPolicySpecs({ privateRanges: cluster.privateRanges, allowPrivateEgress: config.allowPrivateEgress });
+        const policies = Object.entries(specs).map(
+            ([role, spec]) => new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${role}`, { metadata: { name: role, namespace }, spec }, parent),
+        );
+
+        for (const role of TENANT_ROLES) {
+            const groups = config.groups[role];
+            if (!groups.length) continue;
+            new k8s.rbac.v1.RoleBinding(
+                `${name}-${role}`,
+                {
+                    metadata: { name: `tenant-${role}`, namespace },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+                    subjects: groups.map((group) => ({ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: group })),
+                },
+                parent,
+            );
+        }
+
+        if (config.gitops) {
+            tenantGitOps(
+                name,
+                { namespace, repository: config.gitops, suspend: args.suspendGitOps, release: platformReleases.flux, boxedInBy: [quota, limits, ...policies] },
+                this,
+            );
+        }
+        tenantSecrets(name, { tenant: config.name, namespace, cluster, release: platformReleases.externalSecrets }, this);
+
+        this.registerOutputs({ namespace });
     }
 }

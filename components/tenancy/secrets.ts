@@ -1,0 +1,63 @@
+/**
+ * A tenant's way to its secrets: its own ServiceAccount, a cloud identity that may read only
+ * `tenants/<name>/`, and a namespaced SecretStore that authenticates as it. The platform's
+ * ClusterSecretStore is not offered to tenant namespaces (its owner restricts it).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformCluster } from "../types";
+
+export const SECRETS_SERVICE_ACCOUNT = "tenant-secrets";
+export const SECRET_STORE = "tenant-secrets";
+export const secretPrefixFor = (tenant: string) => `tenants/${tenant}/`;
+
+export interface TenantSecretsArgs {
+    readonly tenant: string;
+    /** The tenant namespace (an Output of the Namespace, so everything waits for it). */
+    readonly namespace: pulumi.Input<string>;
+    readonly cluster: PlatformCluster;
+    /** The External Secrets release, whose CRDs the SecretStore needs; undefined until the platform installs it. */
+    readonly release?: pulumi.Resource;
+}
+
+/**
+ * External Secrets refuses a namespaced store whose selectors name a namespace ("namespace not
+ * allowed with namespaced SecretStore"); the cluster contract hands out the ClusterSecretStore
+ * shape, which must name one. References to the tenant's own namespace are therefore dropped
+ * (a SecretStore resolves them there anyway); any other namespace is kept so that External
+ * Secrets rejects the store loudly instead of silently re-pointing it.
+ */
+export function namespacedProvider(block: unknown, namespace: string): unknown {
+    if (Array.isArray(block)) return block.map((item) => namespacedProvider(item, namespace));
+    if (!block || typeof block !== "object") return block;
+    const entries = Object.entries(block as Record<string, unknown>);
+    const isSelector = entries.some(([key]) => key === "name");
+    return Object.fromEntries(
+        entries.filter(([key, value]) => !(isSelector && key === "namespace" && value === namespace)).map(([key, value]) => [key, namespacedProvider(value, namespace)]),
+    );
+}
+
+/** Creates the tenant's secrets ServiceAccount and SecretStore under `parent`. */
+export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pulumi.Resource) {
+    const { tenant, cluster } = args;
+    const prefix = secretPrefixFor(tenant);
+    // Owned by the cluster, like every cloud identity: it knows which cloud provider makes it.
+    const identity = cluster.workloadIdentity(tenant, SECRETS_SERVICE_ACCOUNT, { kind: "secretsRead", prefix });
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+        `${name}-secrets-sa`,
+        { metadata: { name: SECRETS_SERVICE_ACCOUNT, namespace: args.namespace, annotations: identity.serviceAccountAnnotations } },
+        { parent, dependsOn: identity.resources },
+    );
+    const provider = pulumi.output(cluster.secretStoreProvider({ name: SECRETS_SERVICE_ACCOUNT, namespace: tenant }, prefix)).apply((block) => namespacedProvider(block, tenant));
+    const store = new k8s.apiextensions.CustomResource(
+        `${name}-secret-store`,
+        {
+            apiVersion: "external-secrets.io/v1",
+            kind: "SecretStore",
+            metadata: { name: SECRET_STORE, namespace: args.namespace },
+            spec: { provider },
+        },
+        { parent, dependsOn: [serviceAccount, ...identity.resources, ...(args.release ? [args.release] : [])] },
+    );
+    return { serviceAccount, store };
+}

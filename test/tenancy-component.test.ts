@@ -1,0 +1,105 @@
+/**
+ * The Tenant's wiring that the stack files cannot show yet: ordering against the platform's
+ * releases, the hold while restoring, and the guards on what config may say.
+ */
+import { strict as assert } from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import { ExistingCluster } from "../components/clusters/existing";
+import { validateSettings } from "../components/config";
+import { namespacedProvider } from "../components/tenancy/secrets";
+import { namespaceLabels, Tenant } from "../components/tenancy/tenant";
+import { RenderDocument } from "../scripts/render-program";
+import { input, loadStackSettings, record, stackConfig } from "./mocks";
+
+const local = validateSettings(loadStackSettings("local")).settings!;
+const clusterConfig = local.clusters[0] as Extract<(typeof local.clusters)[number], { cloud: "existing" }>;
+const tenantConfig = validateSettings({
+    ...loadStackSettings("local"),
+    tenants: [{ name: "team-x", groups: { view: ["x-viewers"] }, gitops: { url: "https://github.com/example/x" } }],
+}).settings!.tenants[0];
+
+/** One tenant on the local cluster, with stand-in platform releases. */
+function renderTenant(suspendGitOps?: boolean): Promise<RenderDocument> {
+    return record("unit", stackConfig({}), () => {
+        const cluster = new ExistingCluster("kind", { config: clusterConfig, environment: "local" });
+        const opts = { provider: cluster.provider };
+        const externalSecrets = new k8s.helm.v3.Release("eso", { chart: "external-secrets", namespace: "external-secrets" }, opts);
+        const flux = new k8s.helm.v3.Release("flux", { chart: "flux2", namespace: "flux-system" }, opts);
+        new Tenant("kind-team-x", { config: tenantConfig, cluster, platformReleases: { externalSecrets, flux }, suspendGitOps }, { providers: { kubernetes: cluster.provider } });
+    });
+}
+
+const urnOf = (doc: RenderDocument, name: string) => doc.resources.find((r) => r.name === name)!.urn;
+const ofKind = (doc: RenderDocument, suffix: string) => doc.resources.filter((r) => r.type.endsWith(suffix));
+
+describe("tenancy: the Tenant component", () => {
+    it("creates its custom resources after the releases that install their CRDs", async () => {
+        const doc = await renderTenant();
+        const [eso, flux] = [urnOf(doc, "eso"), urnOf(doc, "flux")];
+        const store = ofKind(doc, ":SecretStore");
+        assert.equal(store.length, 1);
+        assert.ok(store[0].dependencies.includes(eso), "SecretStore before External Secrets' CRDs");
+        for (const kind of [":GitRepository", ":Kustomization"]) {
+            const found = ofKind(doc, kind);
+            assert.equal(found.length, 1);
+            assert.ok(found[0].dependencies.includes(flux), `${kind} before Flux's CRDs`);
+        }
+    });
+
+    it("starts syncing only once the namespace is boxed in by quota, limits and every network policy", async () => {
+        const doc = await renderTenant();
+        const sync = ofKind(doc, ":Kustomization")[0];
+        const box = [...ofKind(doc, ":NetworkPolicy"), ...ofKind(doc, ":ResourceQuota"), ...ofKind(doc, ":LimitRange")];
+        assert.equal(box.length, 8);
+        for (const r of box) assert.ok(sync.dependencies.includes(r.urn), `the sync does not wait for ${r.name}`);
+    });
+
+    it("holds GitOps (source and sync suspended) while the cluster restores, and only then", async () => {
+        for (const suspend of [true, false, undefined]) {
+            const doc = await renderTenant(suspend);
+            for (const kind of [":GitRepository", ":Kustomization"]) assert.equal(input(ofKind(doc, kind)[0], "spec.suspend"), suspend === true, `${kind} with suspendGitOps=${suspend}`);
+        }
+    });
+
+    it("binds only the groups a role lists: no binding for a role without groups", async () => {
+        const doc = await renderTenant();
+        const groupBindings = ofKind(doc, ":RoleBinding").filter((r) => (r.inputs.subjects as { kind: string }[]).every((s) => s.kind === "Group"));
+        assert.deepEqual(groupBindings.map((b) => input(b, "roleRef.name")), ["view"]);
+    });
+});
+
+describe("tenancy: guards", () => {
+    it("keeps the platform's namespace labels over a tenant's own", () => {
+        const labels = namespaceLabels("t", { "pod-security.kubernetes.io/enforce": "privileged", "toolkit.fluxcd.io/tenant": "other", team: "t" });
+        assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
+        assert.equal(labels["toolkit.fluxcd.io/tenant"], "t");
+        assert.equal(labels.team, "t");
+    });
+
+    it("rejects tenant labels under the platform's prefixes, with the path", () => {
+        for (const key of ["pod-security.kubernetes.io/enforce", "toolkit.fluxcd.io/tenant", "platform.example.io/tenant", "kubernetes.io/metadata.name"]) {
+            const { problems } = validateSettings({ ...loadStackSettings("local"), tenants: [{ name: "t1", labels: { [key]: "x" } }] });
+            assert.ok(problems.some((p) => p.startsWith("tenants[0].labels: ")), `${key} accepted: ${problems.join("; ")}`);
+        }
+        assert.deepEqual(validateSettings({ ...loadStackSettings("local"), tenants: [{ name: "t1", labels: { "example.com/team": "x", team: "y" } }] }).problems, []);
+    });
+
+    it("drops only the store's own namespace from selectors, for External Secrets' namespaced stores", () => {
+        const block = {
+            kubernetes: {
+                remoteNamespace: "secrets-tenants-t",
+                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt", namespace: "t" } },
+                auth: { serviceAccount: { name: "sa", namespace: "t" } },
+            },
+            aws: { auth: { jwt: { serviceAccountRef: { name: "sa", namespace: "elsewhere" } } } },
+        };
+        assert.deepEqual(namespacedProvider(block, "t"), {
+            kubernetes: {
+                remoteNamespace: "secrets-tenants-t",
+                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt" } },
+                auth: { serviceAccount: { name: "sa" } },
+            },
+            aws: { auth: { jwt: { serviceAccountRef: { name: "sa", namespace: "elsewhere" } } } },
+        });
+    });
+});

@@ -1,0 +1,236 @@
+/**
+ * Every tenant of every stack, on every cluster it targets, as the offline render shows it.
+ * Expected values come from the raw stack files and the issue's literal defaults, never from
+ * the tenancy code, so a wrong default or a missing rule fails here.
+ */
+import { strict as assert } from "assert";
+import { readStackConfig, RenderDocument, RenderedResource, renderProgram, stackFilePath } from "../scripts/render-program";
+import { editedStackFile, input, settingsOf } from "./mocks";
+
+type Raw = Record<string, any>;
+// The stacks whose clusters render offline; staging and production join once their clouds land.
+const STACKS = ["local"];
+/** What the real stack files leave out, on a copy of local: GitOps, labels, private egress, a restore. */
+const variant = (settings: Raw) => {
+    settings.clusters[0].restore = { schedule: "tenants-daily" };
+    settings.tenants.push({ name: "team-gamma", labels: { "cost-center": "cc-42" }, allowPrivateEgress: true, gitops: { url: "https://github.com/example/gamma" } });
+    settings.tenants[0].gitops = { url: "ssh://git@github.com/example/alpha", branch: "release", path: "./deploy/local" };
+    settings.tenants[1].limits = { default: { memory: "1Gi" } };
+};
+const CASES = [
+    ...STACKS.map((stack) => ({ title: stack, stack, file: stackFilePath(stack) })),
+    { title: "local with GitOps, labels, private egress and a restore", stack: "local", file: editedStackFile("local", variant) },
+];
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+
+export const DEFAULT_QUOTA = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
+const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+/** Each allow rule the issue names, by direction. */
+const EXPECTED_INGRESS = [{ from: [ns("monitoring")] }, { from: [ns("gateway-system")] }, { from: [{ podSelector: {} }] }];
+const dnsEgress = {
+    to: [{ ...ns("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+    ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+};
+const httpsEgress = (except: string[]) => ({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except } }], ports: [{ port: 443, protocol: "TCP" }] });
+
+/** The network CIDRs each cloud's config names (with the schema's documented defaults). */
+function clusterNetworks(cluster: Raw): string[] {
+    switch (cluster.cloud) {
+        case "aws": return [cluster.vpcCidr ?? "10.0.0.0/16"];
+        case "azure": return [cluster.vnetCidr ?? "10.1.0.0/16"];
+        case "gcp": return [cluster.subnetCidr ?? "10.2.0.0/20", cluster.podsCidr ?? "10.20.0.0/14", cluster.servicesCidr ?? "10.24.0.0/20", cluster.masterCidr ?? "172.16.0.0/28"];
+        default: return cluster.privateRanges ?? ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+    }
+}
+
+const ipOf = (cidr: string) => cidr.split("/")[0].split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+/** Whether `outer` contains every address of `inner`. */
+export function cidrContains(outer: string, inner: string): boolean {
+    const [ob, ib] = [Number(outer.split("/")[1]), Number(inner.split("/")[1])];
+    const block = 2 ** (32 - ob);
+    return ob <= ib && Math.floor(ipOf(outer) / block) === Math.floor(ipOf(inner) / block);
+}
+
+/** A resource and everything below it in the parent tree. */
+export function subtree(doc: RenderDocument, root: RenderedResource): RenderedResource[] {
+    const below = new Set([root.urn]);
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of doc.resources) if (!below.has(r.urn) && below.has(r.parent)) (below.add(r.urn), (grew = true));
+    }
+    return doc.resources.filter((r) => below.has(r.urn));
+}
+
+const ancestors = (doc: RenderDocument, urn: string): string[] => {
+    const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+    const chain: string[] = [];
+    for (let r = byUrn.get(urn); r?.parent; r = byUrn.get(r.parent)) chain.push(r.parent);
+    return chain;
+};
+
+/** Rules of every policy as `[direction, podSelector, rule]`, so extra or missing ones show. */
+function rulesOf(policies: RenderedResource[], key: "ingress" | "egress") {
+    return policies.flatMap((p) => ((input(p, `spec.${key}`) as unknown[]) ?? []).map((rule) => ({ podSelector: input(p, "spec.podSelector"), rule })));
+}
+
+const sortBy = <T>(items: T[]) => [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+for (const { title, stack, file } of CASES) {
+    describe(`tenancy: every tenant of ${title} on every target cluster`, () => {
+        const raw = settingsOf(readStackConfig(file)) as Raw;
+        const clusters: Raw[] = raw.clusters;
+        const tenants: Raw[] = raw.tenants ?? [];
+        const targets = (t: Raw) => clusters.filter((c) => !t.clusters || t.clusters.includes(c.name));
+        let doc: RenderDocument;
+        before(async () => (doc = await renderProgram(stack, readStackConfig(file))));
+
+        it("has exactly one Tenant per tenant per target cluster", () => {
+            const expected = tenants.flatMap((t) => targets(t).map((c) => `${c.name}-${t.name}`)).sort();
+            const rendered = doc.resources.filter((r) => r.type === "platform:tenancy:Tenant").map((r) => r.name).sort();
+            assert.ok(expected.length > 0, `${stack} declares no tenants: nothing to check`);
+            assert.deepEqual(rendered, expected);
+        });
+
+        for (const t of tenants) {
+            for (const c of targets(t)) {
+                describe(`${t.name} on ${c.name}`, () => {
+                    let own: RenderedResource[];
+                    const one = (type: string) => {
+                        const found = own.filter((r) => r.type === type);
+                        assert.equal(found.length, 1, `expected one ${type} in ${t.name} on ${c.name}, got ${found.length}`);
+                        return found[0];
+                    };
+                    before(() => {
+                        const tenant = doc.resources.find((r) => r.type === "platform:tenancy:Tenant" && r.name === `${c.name}-${t.name}`);
+                        assert.ok(tenant, "the Tenant is missing");
+                        own = subtree(doc, tenant);
+                    });
+
+                    it("lives in its own namespace on this cluster's provider, with team, Flux and restricted Pod Security labels", () => {
+                        const namespace = one("kubernetes:core/v1:Namespace");
+                        assert.equal(input(namespace, "metadata.name"), t.name);
+                        assert.deepEqual(input(namespace, "metadata.labels"), {
+                            ...(t.labels ?? {}),
+                            "platform.example.io/tenant": t.name,
+                            "pod-security.kubernetes.io/enforce": "restricted",
+                            "pod-security.kubernetes.io/audit": "restricted",
+                            "pod-security.kubernetes.io/warn": "restricted",
+                            "toolkit.fluxcd.io/tenant": t.name,
+                        });
+                        const clusterUrn = doc.resources.find((r) => r.type.startsWith("platform:clusters:") && r.name === c.name)?.urn;
+                        assert.ok(clusterUrn, `no cluster component ${c.name}`);
+                        for (const r of own.filter((x) => x.custom)) {
+                            assert.ok(ancestors(doc, r.provider).includes(clusterUrn), `${r.name} must use ${c.name}'s provider, uses ${r.provider}`);
+                            if (r.type !== "kubernetes:core/v1:Namespace") assert.equal(input(r, "metadata.namespace"), t.name, `${r.name} must stay in ${t.name}`);
+                        }
+                    });
+
+                    it("has its quota and default limits", () => {
+                        const quota = Object.fromEntries(Object.entries(t.quota ?? {}).map(([k, v]) => [k, String(v)]));
+                        assert.deepEqual(input(one("kubernetes:core/v1:ResourceQuota"), "spec.hard"), { ...DEFAULT_QUOTA, ...quota });
+                        assert.deepEqual(input(one("kubernetes:core/v1:LimitRange"), "spec.limits"), [
+                            {
+                                type: "Container",
+                                defaultRequest: { cpu: t.limits?.defaultRequest?.cpu ?? "100m", memory: t.limits?.defaultRequest?.memory ?? "128Mi" },
+                                default: { cpu: t.limits?.default?.cpu ?? "500m", memory: t.limits?.default?.memory ?? "512Mi" },
+                            },
+                        ]);
+                    });
+
+                    it("denies all ingress and egress by default: empty pod selector, both policy types, no rules", () => {
+                        const policies = own.filter((r) => r.type === NETPOL);
+                        const denies = policies.filter((p) => !("ingress" in (p.inputs.spec as object)) && !("egress" in (p.inputs.spec as object)));
+                        assert.equal(denies.length, 1, "exactly one policy without rules");
+                        assert.deepEqual(input(denies[0], "spec.podSelector"), {});
+                        assert.deepEqual([...(input(denies[0], "spec.policyTypes") as string[])].sort(), ["Egress", "Ingress"]);
+                    });
+
+                    it("allows exactly DNS, monitoring, the gateway, its own namespace and HTTPS out, for every pod", () => {
+                        const policies = own.filter((r) => r.type === NETPOL);
+                        const except = ["169.254.169.254/32", ...(c.cloud === "existing" && !t.allowPrivateEgress ? clusterNetworks(c) : [])];
+                        const egress = rulesOf(policies, "egress");
+                        const https = egress.map((e) => e.rule as Raw).find((rule) => rule.ports?.[0]?.port === 443);
+                        assert.ok(https, "no HTTPS egress rule");
+                        const actualExcept: string[] = https.to[0].ipBlock.except;
+                        if (c.cloud === "existing") assert.deepEqual(actualExcept, except);
+                        else {
+                            assert.equal(actualExcept[0], "169.254.169.254/32");
+                            // A cloud cluster's ranges are its own; what must hold is that they cover its networks.
+                            for (const net of t.allowPrivateEgress ? [] : clusterNetworks(c)) {
+                                assert.ok(actualExcept.some((x) => cidrContains(x, net)), `HTTPS egress reaches ${net} of ${c.name}`);
+                            }
+                        }
+                        assert.deepEqual(sortBy(egress), sortBy([dnsEgress, { to: [{ podSelector: {} }] }, httpsEgress(actualExcept)].map((rule) => ({ podSelector: {}, rule }))));
+                        assert.deepEqual(sortBy(rulesOf(policies, "ingress")), sortBy(EXPECTED_INGRESS.map((rule) => ({ podSelector: {}, rule }))));
+                        for (const p of policies) {
+                            const types = [...(input(p, "spec.policyTypes") as string[])].sort();
+                            const directions = ["Egress", "Ingress"].filter((d) => d.toLowerCase() in (p.inputs.spec as object));
+                            if (directions.length) assert.deepEqual(types, directions, `${p.name}: its rules take effect only for the types it lists`);
+                        }
+                    });
+
+                    it("binds the configured groups to edit and view only", () => {
+                        const groupBindings = own.filter((r) => r.type === ROLE_BINDING && (r.inputs.subjects as Raw[]).some((s) => s.kind === "Group"));
+                        const expected = (["edit", "view"] as const).filter((role) => t.groups?.[role]?.length).map((role) => ({
+                            role,
+                            groups: t.groups[role].map((name: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name })),
+                        }));
+                        const actual = groupBindings.map((b) => ({ role: input(b, "roleRef.name"), groups: b.inputs.subjects }));
+                        assert.deepEqual(sortBy(actual), sortBy(expected));
+                        for (const b of own.filter((r) => r.type.includes("rbac.authorization.k8s.io"))) {
+                            assert.equal(b.type, ROLE_BINDING, `${b.name}: a tenant holds no cluster-wide RBAC`);
+                            assert.deepEqual(b.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: input(b, "roleRef.name") });
+                            assert.ok(["edit", "view"].includes(input(b, "roleRef.name") as string), `${b.name} binds ${input(b, "roleRef.name")}`);
+                        }
+                    });
+
+                    it(t.gitops ? "syncs its repository as a ServiceAccount that can only edit its namespace" : "has no GitOps sync", () => {
+                        const flux = own.filter((r) => r.type.includes("toolkit.fluxcd.io"));
+                        if (!t.gitops) return assert.deepEqual(flux, []);
+                        const source = one("kubernetes:source.toolkit.fluxcd.io/v1:GitRepository");
+                        const sync = one("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
+                        assert.equal(input(source, "spec.url"), t.gitops.url);
+                        assert.deepEqual(input(source, "spec.ref"), { branch: t.gitops.branch ?? "main" });
+                        assert.equal(input(sync, "spec.path"), t.gitops.path ?? "./");
+                        assert.equal(input(sync, "spec.targetNamespace"), t.name);
+                        assert.deepEqual(input(sync, "spec.sourceRef"), { kind: "GitRepository", name: input(source, "metadata.name") });
+                        assert.equal(input(sync, "spec.suspend"), c.restore !== undefined);
+                        const account = input(sync, "spec.serviceAccountName");
+                        assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account), `no ServiceAccount ${account}`);
+                        const grants = doc.resources.filter((r) => r.type.endsWith("RoleBinding") && (r.inputs.subjects as Raw[]).some((s) => s.kind === "ServiceAccount" && s.name === account && s.namespace === t.name));
+                        assert.deepEqual(grants.map((g) => [g.type, input(g, "metadata.namespace"), input(g, "roleRef.name")]), [[ROLE_BINDING, t.name, "edit"]]);
+                    });
+
+                    it("reads secrets through its own store, scoped to tenants/<name>/ only", () => {
+                        const store = one("kubernetes:external-secrets.io/v1:SecretStore");
+                        const provider = input(store, "spec.provider") as Raw;
+                        const text = JSON.stringify(provider);
+                        assert.doesNotMatch(text, /"namespace":/, "External Secrets rejects a namespaced store whose selectors name a namespace");
+                        const accounts = own.filter((r) => r.type === "kubernetes:core/v1:ServiceAccount").map((r) => input(r, "metadata.name"));
+                        const identityOf = (r: RenderedResource) => !own.includes(r) && store.dependencies.includes(r.urn);
+                        const identity = doc.resources.filter(identityOf);
+                        if (c.cloud === "existing") {
+                            const remote = `secrets-tenants-${t.name}`;
+                            assert.equal(provider.kubernetes.remoteNamespace, remote);
+                            const account = provider.kubernetes.auth.serviceAccount.name;
+                            assert.ok(accounts.includes(account), `the store authenticates as ${account}, which the tenant does not own`);
+                            const readers = doc.resources.filter((r) => r.type === ROLE_BINDING && input(r, "metadata.namespace") === remote);
+                            assert.ok(readers.length > 0, `nothing grants reads in ${remote}`);
+                            for (const r of readers) assert.deepEqual(r.inputs.subjects, [{ kind: "ServiceAccount", name: account, namespace: t.name }]);
+                            const elsewhere = doc.resources.filter((r) => r.type.endsWith("Binding") && input(r, "metadata.namespace") !== remote && (r.inputs.subjects as Raw[]).some((s) => s.name === account && s.namespace === t.name));
+                            assert.deepEqual(elsewhere.map((r) => r.name), [], "the secrets account holds nothing outside its secrets namespace");
+                        }
+                        // Whatever the cloud: the identity behind the store names this tenant's prefix and no one else's.
+                        const scope = JSON.stringify([provider, identity.map((r) => r.inputs)]);
+                        assert.ok(identity.length > 0, "the store waits for no identity");
+                        assert.match(scope, new RegExp(`tenants[/-]${t.name}`));
+                        for (const other of tenants.filter((o) => o.name !== t.name)) assert.doesNotMatch(scope, new RegExp(`tenants[/-]${other.name}(?![a-z0-9-])`));
+                        assert.doesNotMatch(scope, /platform\//);
+                    });
+                });
+            }
+        }
+    });
+}
