@@ -1,0 +1,158 @@
+/**
+ * Runs the pack's policies over an offline render (scripts/render.ts), without the Pulumi CLI:
+ * the pull-request job without cloud credentials gets the same verdicts a `pulumi preview
+ * --policy-pack policy` would give, and the unit tests call policies through the same adapter.
+ *
+ *   node dist/policy/offline.js render-out/production.json [more renders...]
+ *
+ * Exit 1 when a policy at `mandatory` level (see enforcement.ts) reports a violation.
+ * The render carries `retainOnDelete`, which the engine does not pass to policy packs; here
+ * the backup policies see it.
+ */
+import {
+    EnforcementLevel,
+    Policies,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import * as fs from "fs";
+import type { RenderDocument, RenderedResource } from "../scripts/render-program";
+import { enforcementFor } from "./enforcement";
+import { policies } from "./policies";
+
+export interface Violation {
+    policy: string;
+    level: EnforcementLevel;
+    message: string;
+    urn?: string;
+}
+
+/** What a test or the render offers about one resource; the rest is filled in like the engine would. */
+export type ResourceInput = Pick<RenderedResource, "type" | "name" | "inputs"> & Partial<RenderedResource>;
+
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+function options(r: ResourceInput): ResourceValidationArgs["opts"] & { retainOnDelete?: boolean } {
+    return {
+        protect: r.protect ?? false,
+        ignoreChanges: r.ignoreChanges ?? [],
+        deleteBeforeReplace: r.deleteBeforeReplace,
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.parent || undefined,
+        ...(r.retainOnDelete === undefined ? {} : { retainOnDelete: r.retainOnDelete }),
+    };
+}
+
+const urnOf = (r: ResourceInput) => r.urn ?? `urn:pulumi:offline::platform::${r.type}::${r.name}`;
+const providerOf = (r: ResourceInput, byUrn: Map<string, ResourceInput>) => {
+    if (!r.provider) return undefined;
+    const p = byUrn.get(r.provider);
+    return { type: p?.type ?? "pulumi:providers:unknown", props: p?.inputs ?? {}, urn: r.provider, name: p?.name ?? r.provider.split("::").pop()! };
+};
+const unsupported = (): never => {
+    throw new Error("isType/asType need SDK classes; the platform's policies match on args.type");
+};
+
+export function resourceArgs(r: ResourceInput, config: object = {}, byUrn = new Map<string, ResourceInput>()): ResourceValidationArgs {
+    return {
+        type: r.type,
+        props: r.inputs,
+        urn: urnOf(r),
+        name: r.name,
+        opts: options(r),
+        provider: providerOf(r, byUrn),
+        stackTags: new Map(),
+        isType: unsupported,
+        asType: unsupported,
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    };
+}
+
+/** The stack's resources as a stack policy sees them, with dependencies and parents resolved. */
+export function stackArgs(resources: ResourceInput[], config: object = {}): StackValidationArgs {
+    const byUrn = new Map(resources.map((r) => [urnOf(r), r]));
+    const view = new Map<string, PolicyResource>();
+    for (const r of resources) {
+        view.set(urnOf(r), {
+            type: r.type,
+            props: r.inputs,
+            urn: urnOf(r),
+            name: r.name,
+            opts: options(r),
+            provider: providerOf(r, byUrn),
+            dependencies: [],
+            propertyDependencies: {},
+            isType: unsupported,
+            asType: unsupported,
+        });
+    }
+    for (const r of resources) {
+        const self = view.get(urnOf(r))!;
+        self.parent = r.parent ? view.get(r.parent) : undefined;
+        self.dependencies = (r.dependencies ?? []).map((d) => view.get(d)).filter((d): d is PolicyResource => d !== undefined);
+    }
+    return { resources: [...view.values()], stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
+}
+
+/** Runs one policy; returns the violation messages (the `reportViolation` collector). */
+export async function runPolicy(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    resources: ResourceInput[],
+    config: object = {},
+): Promise<{ message: string; urn?: string }[]> {
+    const found: { message: string; urn?: string }[] = [];
+    const report = (message: string, urn?: string) => found.push({ message, urn });
+    try {
+        if ("validateStack" in policy) {
+            await policy.validateStack(stackArgs(resources, config), report);
+        } else {
+            const byUrn = new Map(resources.map((r) => [urnOf(r), r]));
+            const validations = [policy.validateResource ?? []].flat();
+            for (const r of resources) {
+                for (const validate of validations) await validate(resourceArgs(r, config, byUrn), (m) => report(m, urnOf(r)));
+            }
+        }
+    } catch (err) {
+        if (!(err instanceof NotApplicable)) throw err;
+    }
+    return found;
+}
+
+/** Every policy of the pack over one render, at the level its stack gets. */
+export async function checkRender(doc: RenderDocument, pack: Policies = policies): Promise<Violation[]> {
+    const level = enforcementFor(doc.stack);
+    const all: Violation[] = [];
+    for (const policy of pack) {
+        const policyLevel = policy.enforcementLevel ?? level;
+        if (policyLevel === "disabled") continue;
+        for (const v of await runPolicy(policy as ResourceValidationPolicy | StackValidationPolicy, doc.resources)) all.push({ policy: policy.name, level: policyLevel, ...v });
+    }
+    return all;
+}
+
+async function main(files: string[]): Promise<number> {
+    if (!files.length) {
+        process.stderr.write("usage: node dist/policy/offline.js <render.json>...\n");
+        return 2;
+    }
+    let mandatory = 0;
+    for (const file of files) {
+        const doc = JSON.parse(fs.readFileSync(file, "utf8")) as RenderDocument;
+        const violations = await checkRender(doc);
+        for (const v of violations) process.stdout.write(`${doc.stack}: [${v.level}] ${v.policy}: ${v.message}\n`);
+        mandatory += violations.filter((v) => v.level === "mandatory").length;
+        process.stderr.write(`policy: ${doc.stack} (${enforcementFor(doc.stack)}): ${violations.length} violation(s)\n`);
+    }
+    return mandatory ? 1 : 0;
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,106 @@
+import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { asList, byType, Check, get, known } from "../util";
+
+// The program creates storage only for Velero backups, so every bucket here is a backup bucket.
+const AWS_BUCKETS = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+const AWS_VERSIONING = ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"];
+const AWS_ENCRYPTION = [
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+];
+const AWS_PUBLIC_ACCESS_BLOCK = ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"];
+const AZURE_ACCOUNT = "azure-native:storage:StorageAccount";
+const AZURE_BLOB_SERVICE = ["azure-native:storage:BlobServiceProperties"];
+const GCP_BUCKET = "gcp:storage/bucket:Bucket";
+
+/**
+ * A destroy or a replacement must not take the backups with it. `retainOnDelete` is not among
+ * the options @pulumi/policy 1.21 receives from the engine (only `protect` is), so the engine
+ * sees `protect`; the offline runner (policy/offline.ts) also passes retainOnDelete from the render.
+ */
+function retained(props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) {
+    const opts = args.opts as ResourceValidationArgs["opts"] & { retainOnDelete?: boolean };
+    if (opts.retainOnDelete === false) report(`${args.name}: backup storage is not retainOnDelete: deleting the stack or the cluster would delete the backups`);
+    if (!opts.protect) report(`${args.name}: backup storage is not protected: a destroy or a replacement would delete it`);
+    if (props.forceDestroy === true) report(`${args.name}: forceDestroy lets a delete empty the bucket; remove it`);
+}
+
+const checks: Record<string, Check> = {
+    ...Object.fromEntries(AWS_BUCKETS.map((t) => [t, retained])),
+    ...Object.fromEntries(
+        AWS_VERSIONING.map((t) => [t, ((props, args, report) => {
+            if (get(props, "versioningConfiguration.status") !== "Enabled") report(`${args.name}: bucket versioning is not Enabled: an overwrite or delete would lose backups`);
+        }) as Check]),
+    ),
+    ...Object.fromEntries(
+        AWS_ENCRYPTION.map((t) => [t, ((props, args, report) => {
+            const algorithms = asList(props.rules).map((r) => get(r, "applyServerSideEncryptionByDefault.sseAlgorithm"));
+            if (!algorithms.some((a) => a === "aws:kms" || a === "aws:kms:dsse" || a === "AES256")) report(`${args.name}: no default server-side encryption rule`);
+        }) as Check]),
+    ),
+    ...Object.fromEntries(
+        AWS_PUBLIC_ACCESS_BLOCK.map((t) => [t, ((props, args, report) => {
+            const open = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].filter((k) => props[k] !== true);
+            if (open.length) report(`${args.name}: public access is not fully blocked (${open.join(", ")} not true)`);
+        }) as Check]),
+    ),
+    [AZURE_ACCOUNT]: (props, args, report) => {
+        retained(props, args, report);
+        if (props.allowBlobPublicAccess !== false) report(`${args.name}: set allowBlobPublicAccess: false`);
+        if (props.enableHttpsTrafficOnly === false) report(`${args.name}: enableHttpsTrafficOnly is false`);
+        if (["TLS1_0", "TLS1_1"].includes(props.minimumTlsVersion)) report(`${args.name}: minimumTlsVersion ${props.minimumTlsVersion} is below TLS1_2`);
+        // Azure Storage encrypts at rest always; a customer key is optional.
+    },
+    "azure-native:storage:BlobServiceProperties": (props, args, report) => {
+        if (props.isVersioningEnabled !== true) report(`${args.name}: blob versioning is off; set isVersioningEnabled: true`);
+    },
+    "azure-native:storage:BlobContainer": (props, args, report) => {
+        if (props.publicAccess !== undefined && props.publicAccess !== "None") report(`${args.name}: container publicAccess is ${props.publicAccess}; use None`);
+    },
+    [GCP_BUCKET]: (props, args, report) => {
+        retained(props, args, report);
+        if (get(asList(props.versioning)[0], "enabled") !== true) report(`${args.name}: set versioning.enabled: true`);
+        if (props.uniformBucketLevelAccess !== true) report(`${args.name}: set uniformBucketLevelAccess: true (no per-object ACLs)`);
+        if (props.publicAccessPrevention !== "enforced") report(`${args.name}: set publicAccessPrevention: enforced`);
+        // GCS encrypts at rest always; a customer key is optional.
+    },
+};
+
+/** Backup storage is versioned, encrypted, not public, and survives a destroy (per resource). */
+export const backupBucketSettings: ResourceValidationPolicy = {
+    name: "backup-bucket-settings",
+    description: "Backup buckets are versioned, encrypted, not public, protected and retained on delete.",
+    severity: "critical",
+    validateResource: byType(checks),
+};
+
+/** True when `companion` configures `bucket`: it depends on it, or names it. */
+function configures(companion: PolicyResource, bucket: PolicyResource): boolean {
+    if (companion.dependencies.some((d) => d.urn === bucket.urn)) return true;
+    if (Object.values(companion.propertyDependencies ?? {}).some((deps) => deps.some((d) => d.urn === bucket.urn))) return true;
+    const target = known(() => companion.props.bucket ?? companion.props.accountName);
+    const names = [known(() => bucket.props.bucket), known(() => bucket.props.id), known(() => bucket.props.accountName)];
+    return typeof target === "string" && names.includes(target);
+}
+
+/**
+ * On AWS and Azure, versioning, encryption and public access are separate resources: a bucket
+ * without them passes the per-resource check. This stack check requires them to exist.
+ */
+export const backupBucketComplete: StackValidationPolicy = {
+    name: "backup-bucket-complete",
+    description: "Every S3 backup bucket has versioning, default encryption and a public access block; every storage account has blob versioning.",
+    severity: "critical",
+    validateStack: (args, report) => {
+        const ofTypes = (types: string[]) => args.resources.filter((r) => types.includes(r.type));
+        const require = (bucket: PolicyResource, types: string[], what: string) => {
+            if (!ofTypes(types).some((c) => configures(c, bucket))) report(`${bucket.name}: backup bucket has no ${what}`, bucket.urn);
+        };
+        for (const bucket of ofTypes(AWS_BUCKETS)) {
+            require(bucket, AWS_VERSIONING, "BucketVersioning");
+            require(bucket, AWS_ENCRYPTION, "BucketServerSideEncryptionConfiguration");
+            require(bucket, AWS_PUBLIC_ACCESS_BLOCK, "BucketPublicAccessBlock");
+        }
+        for (const account of ofTypes([AZURE_ACCOUNT])) require(account, AZURE_BLOB_SERVICE, "BlobServiceProperties (blob versioning)");
+    },
+};
