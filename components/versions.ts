@@ -13,7 +13,17 @@ export interface ChartPin {
 }
 
 /** Add-on charts. Each add-on file states which version its values were checked against. */
-export const charts = {} satisfies Record<string, ChartPin>;
+export const charts = {
+    kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+    kyverno: { chart: "kyverno", version: "3.9.0", repo: "https://kyverno.github.io/kyverno/" },
+    falco: { chart: "falco", version: "9.1.0", repo: "https://falcosecurity.github.io/charts" },
+    flux: { chart: "flux2", version: "2.18.3", repo: "https://fluxcd-community.github.io/helm-charts" },
+} satisfies Record<string, ChartPin>;
+
+/** OCI artifacts a chart would otherwise float (Falco's rules follow `falco-rules:5` by default). */
+export const artifacts = {
+    falcoRules: "falco-rules:5.1.0",
+} satisfies Record<string, string>;
 
 /** Container images that are not pinned by a chart (e.g. Velero's per-cloud plugins). */
 export const images = {
