@@ -18,6 +18,10 @@ export const charts = {
     kyverno: { chart: "kyverno", version: "3.9.0", repo: "https://kyverno.github.io/kyverno/" },
     falco: { chart: "falco", version: "9.1.0", repo: "https://falcosecurity.github.io/charts" },
     flux: { chart: "flux2", version: "2.18.3", repo: "https://fluxcd-community.github.io/helm-charts" },
+    envoyGateway: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.9.0" },
+    certManager: { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" },
+    externalSecrets: { chart: "external-secrets", version: "2.9.0", repo: "https://charts.external-secrets.io" },
+    velero: { chart: "velero", version: "12.1.0", repo: "https://vmware-tanzu.github.io/helm-charts" },
 } satisfies Record<string, ChartPin>;
 
 /** OCI artifacts a chart would otherwise float (Falco's rules follow `falco-rules:5` by default). */
@@ -25,11 +29,14 @@ export const artifacts = {
     falcoRules: "falco-rules:5.1.0",
 } satisfies Record<string, string>;
 
-/** Container images that are not pinned by a chart (e.g. Velero's per-cloud plugins). */
+/**
+ * Container images that are not pinned by a chart. Velero's plugins follow Velero's minor
+ * version (plugin v1.14.x is built against Velero v1.18, the velero chart 12.1.0's app).
+ */
 export const images = {
-    veleroPluginAws: "velero/velero-plugin-for-aws:v1.13.0",
-    veleroPluginAzure: "velero/velero-plugin-for-microsoft-azure:v1.13.0",
-    veleroPluginGcp: "velero/velero-plugin-for-gcp:v1.13.0",
+    veleroPluginAws: "velero/velero-plugin-for-aws:v1.14.2",
+    veleroPluginAzure: "velero/velero-plugin-for-microsoft-azure:v1.14.2",
+    veleroPluginGcp: "velero/velero-plugin-for-gcp:v1.14.2",
 } satisfies Record<string, string>;
 
 /**
