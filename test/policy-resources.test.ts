@@ -148,6 +148,8 @@ describe("policy: identity-grant-no-wildcard", () => {
         const scoped = doc({ Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::velero-prod/*"] });
         await passes(identityGrantScoped, res("aws:iam/policy:Policy", { policy: scoped }));
         await passes(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: "route53:ListHostedZones", Resource: "*" }) }));
+        await passes(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["route53:GetChange"], Resource: ["arn:aws:route53:::change/*"] }) }));
+        await fails(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["route53:GetChange", "route53:ChangeResourceRecordSets"], Resource: ["arn:aws:route53:::change/*"] }) }), /scope it/);
         await fails(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["s3:*"], Resource: "*" }) }), /grants s3:\* on \*/);
         await fails(identityGrantScoped, res("aws:iam/policy:Policy", { policy: doc({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:*:*:secret:*" }) }), /scope it/);
         await fails(identityGrantScoped, res("aws:iam/role:Role", { inlinePolicies: [{ name: "dns", policy: doc({ Effect: "Allow", Action: "route53:*", Resource: "*" }) }] }), /inline policy dns/);

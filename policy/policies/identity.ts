@@ -2,12 +2,13 @@ import { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
 import { asList, byType, Check, configOf, get } from "../util";
 
 /**
- * AWS actions that have no resource to scope to (IAM only accepts "*" for them): allowed with
- * Resource "*", alone in their statement. GCP roles for a node's own telemetry, which exist only
+ * AWS actions that have no resource to scope to (IAM only accepts "*" for them), or whose
+ * resource cannot be known in advance (a Route 53 change id): allowed with a wildcard
+ * resource, alone in their statement. GCP roles for a node's own telemetry, which exist only
  * at project level. Both are policy config, so an exception is a reviewed change.
  */
 const DEFAULTS = {
-    awsActionsWithoutResource: ["route53:ListHostedZones", "route53:ListHostedZonesByName", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity"],
+    awsActionsWithoutResource: ["route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetChange", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity"],
     gcpProjectRoles: ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer", "roles/autoscaling.metricsWriter"],
 };
 type Config = typeof DEFAULTS;
