@@ -119,6 +119,16 @@ function clusterBase(env: Environment) {
     };
 }
 
+/**
+ * A cloud cluster's public API endpoint is reachable only from listed networks: without a list,
+ * EKS and AKS would open it to the whole internet and GKE to every Google Cloud address.
+ */
+function publicEndpointNeedsAllowList(cluster: { privateEndpoint: boolean; authorizedNetworks: string[] }, ctx: z.RefinementCtx) {
+    if (!cluster.privateEndpoint && cluster.authorizedNetworks.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["authorizedNetworks"], message: "must list at least one CIDR when privateEndpoint is false (a public API endpoint is never open to the internet)" });
+    }
+}
+
 const systemPoolRequired = (pools: { role: string }[]) => pools.some((p) => p.role === "system");
 const poolsOf = (poolSchema: z.ZodType<z.output<typeof nodePool>, z.input<typeof nodePool>>) =>
     z.array(poolSchema).min(1, "needs at least one node pool").refine(systemPoolRequired, "needs at least one pool with role: system");
@@ -133,15 +143,17 @@ const awsCluster = (env: Environment) =>
         assumeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
         adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
-        vpcCidr: cidr.default("10.0.0.0/16"),
+        /** Split into three private /(n+3) and three public /(n+6) subnets, one of each per AZ. */
+        vpcCidr: cidr.refine((c) => Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, "must be a /16 to /20 (three private and three public subnets are carved from it)").default("10.0.0.0/16"),
         nodePools: poolsOf(nodePool),
-    });
+    }).superRefine(publicEndpointNeedsAllowList);
 
 // AKS agent pool names: lower-case letters and digits, at most 12 characters.
 const aksPool = nodePool.refine((p) => /^[a-z][a-z0-9]{0,11}$/.test(p.name), {
     path: ["name"],
     message: "AKS pool names are lower-case letters and digits, at most 12 characters",
 });
+export const AZURE_DNS_ZONE_ID = /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/dnszones\/([^/]+)$/i;
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a UUID");
 const azureCluster = (env: Environment) =>
     z.strictObject({
@@ -154,7 +166,17 @@ const azureCluster = (env: Environment) =>
         adminGroupObjectIds: z.array(uuid).default([]),
         vnetCidr: cidr.default("10.1.0.0/16"),
         nodePools: poolsOf(aksPool),
-    });
+    })
+        .superRefine(publicEndpointNeedsAllowList)
+        .superRefine((cluster, ctx) => {
+            if (cluster.adminGroupObjectIds.length === 0) {
+                ctx.addIssue({ code: "custom", path: ["adminGroupObjectIds"], message: "must list at least one Entra ID group: local accounts are off, so these groups (with the identity that runs pulumi up) are the only way in" });
+            }
+            // cert-manager's azureDNS solver and the zone-scoped role assignment need the zone's resource ID.
+            if (cluster.dns && !AZURE_DNS_ZONE_ID.test(cluster.dns.zone)) {
+                ctx.addIssue({ code: "custom", path: ["dns", "zone"], message: "must be an Azure DNS zone resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>)" });
+            }
+        });
 
 const gcpCluster = (env: Environment) =>
     z.strictObject({
@@ -168,7 +190,7 @@ const gcpCluster = (env: Environment) =>
         servicesCidr: cidr.default("10.24.0.0/20"),
         masterCidr: cidr.default("172.16.0.0/28"),
         nodePools: poolsOf(nodePool),
-    });
+    }).superRefine(publicEndpointNeedsAllowList);
 
 const existingCluster = (env: Environment) =>
     z.strictObject({

@@ -1,0 +1,96 @@
+/**
+ * IRSA for EKS: an IAM role per Kubernetes service account, assumable only by that service
+ * account's projected token, and one inline policy per grant naming exactly one resource
+ * (a bucket, a hosted zone, a Secrets Manager name prefix). Never `Resource: "*"`.
+ */
+import * as iam from "@pulumi/aws/iam";
+import { Provider } from "@pulumi/aws/provider";
+import * as pulumi from "@pulumi/pulumi";
+import { IdentityGrant } from "../types";
+import { shortHash } from "./shared";
+
+export interface IrsaContext {
+    readonly stack: string;
+    readonly clusterName: string;
+    readonly region: string;
+    readonly partition: pulumi.Output<string>;
+    readonly accountId: pulumi.Output<string>;
+    readonly oidcProviderArn: pulumi.Output<string>;
+    /** The cluster's OIDC issuer URL (https://oidc.eks.<region>.amazonaws.com/id/<id>). */
+    readonly oidcIssuer: pulumi.Output<string>;
+    readonly provider: Provider;
+}
+
+interface Statement {
+    Effect: "Allow";
+    Action: string[];
+    Resource: string[];
+}
+
+/** IAM role names are account-wide: the stack and cluster in the hash keep stacks apart. */
+export const irsaRoleName = (ctx: IrsaContext, namespace: string, serviceAccount: string) =>
+    `${ctx.clusterName}-irsa-${shortHash(8, ctx.stack, ctx.clusterName, namespace, serviceAccount)}`;
+
+/** An IAM role only `system:serviceaccount:<namespace>:<serviceAccount>` of this cluster can assume. */
+export function irsaRole(name: string, ctx: IrsaContext, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): iam.Role {
+    const assumeRolePolicy = pulumi.all([ctx.oidcProviderArn, ctx.oidcIssuer]).apply(([providerArn, issuer]) => {
+        const host = issuer.replace(/^https:\/\//, "");
+        return JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: providerArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    // Both keys: `sub` pins the service account, `aud` rejects tokens minted for other audiences.
+                    Condition: { StringEquals: { [`${host}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${host}:aud`]: "sts.amazonaws.com" } },
+                },
+            ],
+        });
+    });
+    return new iam.Role(
+        name,
+        { name: irsaRoleName(ctx, namespace, serviceAccount), description: `IRSA for ${namespace}/${serviceAccount} on ${ctx.clusterName}`, assumeRolePolicy },
+        { ...opts, provider: ctx.provider },
+    );
+}
+
+/** The statements of one grant, each naming exactly the granted resource. */
+export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.Output<Statement[]> {
+    switch (grant.kind) {
+        case "backupStorage":
+            return pulumi.all([ctx.partition, grant.storage.bucket]).apply(([partition, bucket]) => {
+                const bucketArn = `arn:${partition}:s3:::${bucket}`;
+                const objectActions = grant.access === "readWrite" ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"] : ["s3:GetObject"];
+                return [
+                    { Effect: "Allow" as const, Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] },
+                    { Effect: "Allow" as const, Action: objectActions, Resource: [`${bucketArn}/*`] },
+                ];
+            });
+        case "dnsZone":
+            return ctx.partition.apply((partition) => [
+                { Effect: "Allow" as const, Action: ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"], Resource: [`arn:${partition}:route53:::hostedzone/${grant.zone}`] },
+                // Change ids are unknown until a change is made; the ARN still names only Route53 changes.
+                { Effect: "Allow" as const, Action: ["route53:GetChange"], Resource: [`arn:${partition}:route53:::change/*`] },
+            ]);
+        case "secretsRead":
+            return pulumi.all([ctx.partition, ctx.accountId]).apply(([partition, account]) => [
+                {
+                    Effect: "Allow" as const,
+                    Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    // Secrets Manager appends a random suffix to secret ARNs: a name prefix is the narrowest match.
+                    Resource: [`arn:${partition}:secretsmanager:${ctx.region}:${account}:secret:${grant.prefix}*`],
+                },
+            ]);
+    }
+}
+
+/** An inline policy of `role` holding one grant. */
+export function grantPolicy(name: string, role: iam.Role, grant: IdentityGrant, ctx: IrsaContext, opts: pulumi.CustomResourceOptions): iam.RolePolicy {
+    const policy = grantStatements(grant, ctx).apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
+    return new iam.RolePolicy(name, { role: role.name, policy }, { ...opts, provider: ctx.provider });
+}
+
+/** Trust policy of a role an AWS service assumes (the cluster, the nodes). */
+export const serviceTrust = (service: string, actions: string[] = ["sts:AssumeRole"]) =>
+    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }] });

@@ -1,0 +1,259 @@
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import { Provider } from "@pulumi/aws/provider";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, Environment } from "../config";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { grantPolicy, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
+import { awsNetwork } from "./aws-network";
+import { eksNodeGroups } from "./aws-nodes";
+import { awsBackupBucket } from "./aws-storage";
+import { execKubeconfig, identityOptions, shortHash } from "./shared";
+import { storageClasses } from "./storage-classes";
+
+export type AwsClusterConfig = Extract<ClusterConfig, { cloud: "aws" }>;
+
+export interface EksClusterArgs {
+    readonly config: AwsClusterConfig;
+    readonly environment: Environment;
+    /** The Pulumi stack: part of every account-wide physical name. */
+    readonly stack: string;
+}
+
+/** Kubernetes Service range; outside every VPC range the schema allows by default. */
+const SERVICE_CIDR = "172.20.0.0/16";
+const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+/**
+ * An EKS cluster from raw AWS resources (every child visible in previews and under mocks):
+ * its own VPC, a KMS-encrypted etcd, control-plane logs, access entries instead of the
+ * aws-auth ConfigMap, IRSA, managed node groups and the core add-ons.
+ */
+export class EksCluster extends pulumi.ComponentResource implements PlatformCluster {
+    readonly name: string;
+    readonly cloud = "aws" as const;
+    readonly environment: Environment;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly apiEndpoint: pulumi.Output<string>;
+    readonly oidcIssuer: pulumi.Output<string | undefined>;
+    readonly privateRanges: string[];
+    readonly awsProvider: Provider;
+    private readonly args: EksClusterArgs;
+    private readonly resourceName: string;
+    private readonly irsa: IrsaContext;
+    private readonly identities = new Map<string, { role: iam.Role; resources: pulumi.Resource[]; grants: Map<string, number> }>();
+    private readonly backups = new Map<string, BackupStorage>();
+
+    constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:clusters:EksCluster", name, {}, opts);
+        const c = args.config;
+        const production = args.environment === "production";
+        this.name = c.name;
+        this.environment = args.environment;
+        this.args = args;
+        this.resourceName = name;
+        this.privateRanges = [c.vpcCidr, SERVICE_CIDR];
+        this.awsProvider = new Provider(
+            `${name}-aws`,
+            { region: c.region, assumeRoles: c.assumeRoleArn ? [{ roleArn: c.assumeRoleArn, sessionName: `pulumi-${c.name}` }] : undefined },
+            { parent: this },
+        );
+        const provider = this.awsProvider;
+        const opts_ = { parent: this, provider };
+        const partition = getPartitionOutput({}, { parent: this, provider }).partition;
+        const accountId = getCallerIdentityOutput({}, { parent: this, provider }).accountId;
+
+        const network = awsNetwork(name, { clusterName: c.name, cidr: c.vpcCidr, natPerAz: production, provider }, this);
+
+        const secretsKey = new kms.Key(
+            `${name}-secrets-key`,
+            { description: `Envelope encryption of Kubernetes secrets in ${c.name}`, enableKeyRotation: true, rotationPeriodInDays: 365, deletionWindowInDays: 30 },
+            // Losing this key makes every secret in etcd unreadable.
+            { ...opts_, protect: production },
+        );
+        new kms.Alias(`${name}-secrets-key`, { name: `alias/${c.name}-eks-secrets`, targetKeyId: secretsKey.keyId }, opts_);
+        // Created here rather than by EKS, so the retention is ours and not "never expire".
+        const logGroup = new cloudwatch.LogGroup(`${name}-control-plane-logs`, { name: `/aws/eks/${c.name}/cluster`, retentionInDays: production ? 365 : 30 }, opts_);
+
+        const clusterRole = new iam.Role(`${name}-cluster-role`, { assumeRolePolicy: serviceTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), description: `EKS control plane of ${c.name}` }, opts_);
+        const clusterPolicy = new iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy` }, opts_);
+        const clusterKms = new iam.RolePolicy(
+            `${name}-cluster-kms`,
+            {
+                role: clusterRole.name,
+                policy: secretsKey.arn.apply((arn) =>
+                    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"], Resource: [arn] }] }),
+                ),
+            },
+            opts_,
+        );
+
+        const cluster = new eks.Cluster(
+            `${name}-cluster`,
+            {
+                name: c.name,
+                version: c.kubernetesVersion,
+                roleArn: clusterRole.arn,
+                vpcConfig: {
+                    subnetIds: network.privateSubnets.map((s) => s.id),
+                    endpointPrivateAccess: true,
+                    endpointPublicAccess: !c.privateEndpoint,
+                    publicAccessCidrs: c.privateEndpoint ? undefined : c.authorizedNetworks,
+                },
+                // Access entries only: the aws-auth ConfigMap is not an API a review can see.
+                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+                encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
+                enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+                kubernetesNetworkConfig: { serviceIpv4Cidr: SERVICE_CIDR, ipFamily: "ipv4" },
+                // The CNI, kube-proxy and CoreDNS are EKS add-ons below, versioned and configured here.
+                bootstrapSelfManagedAddons: false,
+                upgradePolicy: { supportType: "STANDARD" },
+                deletionProtection: production,
+                tags: { "platform.example.io/cluster": c.name },
+            },
+            { ...opts_, protect: production, dependsOn: [logGroup, clusterPolicy, clusterKms] },
+        );
+        this.apiEndpoint = cluster.endpoint;
+        const issuer = cluster.identities.apply((ids) => ids[0].oidcs[0].issuer);
+        this.oidcIssuer = issuer;
+        const oidc = new iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"] }, opts_);
+        this.irsa = { stack: args.stack, clusterName: c.name, region: c.region, partition, accountId, oidcProviderArn: oidc.arn, oidcIssuer: issuer, provider };
+
+        const accessPolicy = pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
+        const accessEntries = c.adminRoleArns.flatMap((principalArn) => {
+            // Keyed by the ARN, not the position: reordering the list changes nothing.
+            const id = `${name}-admin-${shortHash(6, principalArn)}`;
+            const entry = new eks.AccessEntry(id, { clusterName: cluster.name, principalArn, type: "STANDARD" }, opts_);
+            const association = new eks.AccessPolicyAssociation(id, { clusterName: cluster.name, principalArn, policyArn: accessPolicy, accessScope: { type: "cluster" } }, { ...opts_, dependsOn: [entry] });
+            return [entry, association];
+        });
+
+        const addon = (addonName: string, extra: Partial<eks.AddonArgs>, dependsOn: pulumi.Resource[]) =>
+            new eks.Addon(
+                `${name}-${addonName}`,
+                { clusterName: cluster.name, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", ...extra },
+                { ...opts_, dependsOn },
+            );
+        const cniRole = irsaRole(`${name}-vpc-cni-irsa`, this.irsa, "kube-system", "aws-node", { parent: this });
+        const cniPolicy = new iam.RolePolicyAttachment(`${name}-vpc-cni-irsa`, { role: cniRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonEKS_CNI_Policy` }, opts_);
+        const vpcCni = addon("vpc-cni", { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }, [cniPolicy]);
+        const kubeProxy = addon("kube-proxy", {}, []);
+
+        const pools = eksNodeGroups(
+            name,
+            {
+                clusterName: c.name,
+                cluster,
+                kubernetesVersion: c.kubernetesVersion,
+                pools: c.nodePools,
+                subnetIds: network.privateSubnets.map((s) => s.id),
+                partition,
+                provider,
+                protect: production,
+                dependsOn: [vpcCni, kubeProxy, ...network.egress],
+            },
+            this,
+        );
+        // CoreDNS and the EBS CSI controller need running nodes, or their creation times out degraded.
+        const coredns = addon("coredns", {}, pools.system);
+        const ebsRole = irsaRole(`${name}-ebs-csi-irsa`, this.irsa, "kube-system", "ebs-csi-controller-sa", { parent: this });
+        const ebsPolicy = new iam.RolePolicyAttachment(
+            `${name}-ebs-csi-irsa`,
+            { role: ebsRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
+            opts_,
+        );
+        const ebsCsi = addon("aws-ebs-csi-driver", { serviceAccountRoleArn: ebsRole.arn }, [...pools.system, ebsPolicy]);
+        // Velero snapshots volumes through CSI; EKS ships the snapshot controller only as an add-on.
+        const snapshotController = addon("snapshot-controller", {}, pools.all);
+
+        this.kubeconfig = execKubeconfig({
+            name: c.name,
+            server: cluster.endpoint,
+            caData: cluster.certificateAuthority.data,
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", c.name, "--region", c.region, ...(c.assumeRoleArn ? ["--role-arn", c.assumeRoleArn] : []), "--output", "json"],
+            installHint: "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+        });
+        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [...pools.all, coredns, ebsCsi, ...accessEntries] });
+        // EKS marks no StorageClass as default; PVCs without a class would stay Pending.
+        storageClasses(
+            name,
+            {
+                driver: "ebs.csi.aws.com",
+                provider: this.provider,
+                dependsOn: [ebsCsi, snapshotController],
+                defaultStorageClass: { name: "gp3-encrypted", parameters: { type: "gp3", encrypted: "true" } },
+            },
+            this,
+        );
+        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, oidcIssuer: this.oidcIssuer });
+    }
+
+    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
+        const key = `${namespace}/${serviceAccount}`;
+        const base = `${this.resourceName}-${namespace}-${serviceAccount}`;
+        const childOpts = identityOptions(this, opts);
+        // One role per service account (its annotation names one role); each grant adds one policy.
+        let identity = this.identities.get(key);
+        if (!identity) {
+            const role = irsaRole(`${base}-irsa`, this.irsa, namespace, serviceAccount, childOpts);
+            identity = { role, resources: [role], grants: new Map() };
+            this.identities.set(key, identity);
+        }
+        const count = (identity.grants.get(grant.kind) ?? 0) + 1;
+        identity.grants.set(grant.kind, count);
+        const policyName = `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`;
+        identity.resources.push(grantPolicy(policyName, identity.role, grant, this.irsa, childOpts));
+        return { serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": identity.role.arn }, podLabels: {}, resources: [...identity.resources] };
+    }
+
+    backupStorage(sourceCluster?: string): BackupStorage {
+        const source = sourceCluster ?? this.name;
+        const existing = this.backups.get(source);
+        if (existing) return existing;
+        const c = this.args.config;
+        const storage = awsBackupBucket(`${this.resourceName}-backup`, {
+            stack: this.args.stack,
+            cluster: source,
+            // Bucket names are global: the account (from the deployer role) keeps accounts apart.
+            scope: c.assumeRoleArn?.split(":")[4] ?? c.region,
+            region: c.region,
+            create: source === this.name,
+            protect: this.environment === "production",
+            provider: this.awsProvider,
+            parent: this,
+        });
+        this.backups.set(source, storage);
+        return storage;
+    }
+
+    secretStoreProvider(serviceAccount: ServiceAccountRef, _prefix: string): pulumi.Input<Record<string, unknown>> {
+        // Secret names carry the prefix (`tenants/team-a/db`); the role's policy admits only that prefix.
+        return {
+            aws: {
+                service: "SecretsManager",
+                region: this.args.config.region,
+                auth: { jwt: { serviceAccountRef: { name: serviceAccount.name, namespace: serviceAccount.namespace } } },
+            },
+        };
+    }
+
+    dns01Solver(zone: string, _identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> {
+        // cert-manager's own service account carries the IRSA role: ambient credentials, no keys.
+        return { dns01: { route53: { region: this.args.config.region, hostedZoneID: zone } } };
+    }
+
+    gatewayServiceAnnotations(): Record<string, string> {
+        // A Network Load Balancer passes TLS through to Envoy; cross-zone keeps every AZ's targets in use.
+        return {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+            "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+        };
+    }
+}

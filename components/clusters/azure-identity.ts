@@ -1,0 +1,116 @@
+/**
+ * AKS workload identity: a user-assigned identity per Kubernetes service account, federated
+ * with the cluster's OIDC issuer for exactly `system:serviceaccount:<ns>:<sa>`, and one role
+ * assignment per grant scoped to the one resource it names (a blob container, a DNS zone, a
+ * prefix's Key Vault). Never a resource group or subscription.
+ */
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { Provider } from "@pulumi/azure-native/provider";
+import * as pulumi from "@pulumi/pulumi";
+import { IdentityGrant, WorkloadIdentity } from "../types";
+import { AzureClusterData, containerScope } from "./azure-storage";
+
+/** Built-in role definition ids (the same in every tenant). */
+export const AZURE_ROLES = {
+    storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    dnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
+    keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+    keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+    networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+} as const;
+
+export const roleDefinitionId = (subscriptionId: string, role: keyof typeof AZURE_ROLES) =>
+    `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES[role]}`;
+
+/** The token audience Entra ID expects from federated Kubernetes service accounts. */
+export const AZURE_TOKEN_AUDIENCE = "api://AzureADTokenExchange";
+
+export interface AzureIdentityArgs {
+    readonly clusterName: string;
+    readonly subscriptionId: string;
+    readonly location: string;
+    readonly resourceGroupName: pulumi.Output<string>;
+    readonly issuer: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+    readonly data: AzureClusterData;
+    readonly provider: Provider;
+}
+
+interface Identity {
+    readonly identity: managedidentity.UserAssignedIdentity;
+    readonly resources: pulumi.Resource[];
+    readonly grants: Map<string, number>;
+}
+
+export class AzureWorkloadIdentities {
+    private readonly identities = new Map<string, Identity>();
+
+    constructor(
+        private readonly name: string,
+        private readonly args: AzureIdentityArgs,
+    ) {}
+
+    create(namespace: string, serviceAccount: string, grant: IdentityGrant, opts: pulumi.CustomResourceOptions): WorkloadIdentity {
+        const base = `${this.name}-${namespace}-${serviceAccount}`;
+        const childOpts = { ...opts, provider: this.args.provider };
+        const key = `${namespace}/${serviceAccount}`;
+        let entry = this.identities.get(key);
+        if (!entry) {
+            const identity = new managedidentity.UserAssignedIdentity(
+                `${base}-identity`,
+                { resourceName: `id-${this.args.clusterName}-${namespace}-${serviceAccount}`.slice(0, 128), resourceGroupName: this.args.resourceGroupName, location: this.args.location },
+                childOpts,
+            );
+            const federation = new managedidentity.FederatedIdentityCredential(
+                `${base}-federation`,
+                {
+                    federatedIdentityCredentialResourceName: `${namespace}-${serviceAccount}`.slice(0, 120),
+                    resourceGroupName: this.args.resourceGroupName,
+                    resourceName: identity.name,
+                    issuer: this.args.issuer,
+                    subject: `system:serviceaccount:${namespace}:${serviceAccount}`,
+                    audiences: [AZURE_TOKEN_AUDIENCE],
+                },
+                childOpts,
+            );
+            entry = { identity, resources: [identity, federation], grants: new Map() };
+            this.identities.set(key, entry);
+        }
+        const count = (entry.grants.get(grant.kind) ?? 0) + 1;
+        entry.grants.set(grant.kind, count);
+        const { role, scope } = this.scopeOf(grant);
+        entry.resources.push(
+            new authorization.RoleAssignment(
+                `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`,
+                { principalId: entry.identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId(this.args.subscriptionId, role), scope },
+                childOpts,
+            ),
+        );
+        return {
+            serviceAccountAnnotations: { "azure.workload.identity/client-id": entry.identity.clientId, "azure.workload.identity/tenant-id": this.args.tenantId },
+            podLabels: { "azure.workload.identity/use": "true" },
+            clientId: entry.identity.clientId,
+            resources: [...entry.resources],
+        };
+    }
+
+    private scopeOf(grant: IdentityGrant): { role: keyof typeof AZURE_ROLES; scope: pulumi.Input<string> } {
+        switch (grant.kind) {
+            case "backupStorage": {
+                const { storage } = grant;
+                if (storage.provider !== "azure") throw new pulumi.RunError(`cluster ${this.args.clusterName}: a backup grant on AKS needs Azure blob storage, not ${storage.provider}`);
+                const scope = pulumi
+                    .all([pulumi.output(storage.config), storage.bucket])
+                    .apply(([config, container]) => containerScope(config.subscriptionId, config.resourceGroup, config.storageAccount, container));
+                return { role: grant.access === "readWrite" ? "storageBlobDataContributor" : "storageBlobDataReader", scope };
+            }
+            case "dnsZone":
+                // The schema requires the zone's resource ID on Azure.
+                return { role: "dnsZoneContributor", scope: grant.zone };
+            case "secretsRead":
+                return { role: "keyVaultSecretsUser", scope: this.args.data.secretsVault(grant.prefix).id };
+        }
+    }
+}

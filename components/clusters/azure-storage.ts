@@ -1,0 +1,149 @@
+/**
+ * What an AKS cluster keeps that must outlive it: Velero's storage account and container,
+ * and one Key Vault per secret prefix. They live in their own resource group (`rg-<cluster>-data`)
+ * because deleting the cluster's resource group would delete everything in it, retained or
+ * not. Everything here is retained on delete and protected in production; names come from
+ * the stack, cluster and subscription, so a rebuilt cluster finds them again.
+ */
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import { Provider } from "@pulumi/azure-native/provider";
+import * as resources from "@pulumi/azure-native/resources";
+import * as storage from "@pulumi/azure-native/storage";
+import * as storageEnums from "@pulumi/azure-native/types/enums/storage";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupStorage } from "../types";
+import { images } from "../versions";
+import { backupBucketName, shortHash } from "./shared";
+
+export interface AzureDataArgs {
+    readonly stack: string;
+    readonly subscriptionId: string;
+    readonly location: string;
+    readonly tenantId: pulumi.Output<string>;
+    readonly production: boolean;
+    readonly provider: Provider;
+    readonly parent: pulumi.Resource;
+}
+
+export const dataGroupName = (cluster: string) => `rg-${cluster}-data`;
+/** Storage account names are global, 3-24 lower-case letters and digits. */
+export const backupAccountName = (stack: string, cluster: string, subscriptionId: string) => `stvelero${shortHash(12, stack, cluster, subscriptionId)}`;
+/** Key Vault names are global, 3-24 characters; one vault per prefix keeps prefixes apart. */
+export const secretsVaultName = (stack: string, cluster: string, subscriptionId: string, prefix: string) => `kv-${shortHash(20, stack, cluster, subscriptionId, prefix)}`;
+
+/** The blob container's resource ID: the scope of a backup grant. */
+export const containerScope = (subscriptionId: string, group: string, account: string, container: string) =>
+    `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Storage/storageAccounts/${account}/blobServices/default/containers/${container}`;
+
+export class AzureClusterData {
+    private group?: resources.ResourceGroup;
+    private readonly vaults = new Map<string, keyvault.Vault>();
+    private readonly backups = new Map<string, BackupStorage>();
+
+    constructor(
+        private readonly name: string,
+        private readonly cluster: string,
+        private readonly args: AzureDataArgs,
+    ) {}
+
+    private options(): pulumi.CustomResourceOptions {
+        return { parent: this.args.parent, provider: this.args.provider, protect: this.args.production, retainOnDelete: true };
+    }
+
+    private resourceGroup(): resources.ResourceGroup {
+        this.group ??= new resources.ResourceGroup(`${this.name}-data`, { resourceGroupName: dataGroupName(this.cluster), location: this.args.location }, this.options());
+        return this.group;
+    }
+
+    /** Velero's container in this cluster's account, or (with `source`) another cluster's, attached. */
+    backupStorage(source: string): BackupStorage {
+        const existing = this.backups.get(source);
+        if (existing) return existing;
+        const { stack, subscriptionId } = this.args;
+        const account = backupAccountName(stack, source, subscriptionId);
+        const container = backupBucketName(stack, source, subscriptionId);
+        const common = {
+            provider: "azure",
+            pluginImage: images.veleroPluginAzure,
+            config: {
+                resourceGroup: dataGroupName(source),
+                storageAccount: account,
+                subscriptionId,
+                storageAccountURI: `https://${account}.blob.core.windows.net`,
+                // Entra ID tokens from the workload identity; the account accepts no shared keys.
+                useAAD: "true",
+            },
+        };
+        let result: BackupStorage;
+        if (source !== this.cluster) {
+            result = { ...common, bucket: container, resources: [] };
+        } else {
+            const opts = this.options();
+            const group = this.resourceGroup();
+            const accountResource = new storage.StorageAccount(
+                `${this.name}-backup`,
+                {
+                    accountName: account,
+                    resourceGroupName: group.name,
+                    location: this.args.location,
+                    kind: storageEnums.Kind.StorageV2,
+                    sku: { name: this.args.production ? storageEnums.SkuName.Standard_ZRS : storageEnums.SkuName.Standard_LRS },
+                    allowBlobPublicAccess: false,
+                    allowSharedKeyAccess: false,
+                    defaultToOAuthAuthentication: true,
+                    enableHttpsTrafficOnly: true,
+                    minimumTlsVersion: storageEnums.MinimumTlsVersion.TLS1_2,
+                    encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } },
+                },
+                opts,
+            );
+            const properties = new storage.BlobServiceProperties(
+                `${this.name}-backup`,
+                {
+                    accountName: accountResource.name,
+                    resourceGroupName: group.name,
+                    blobServicesName: "default",
+                    isVersioningEnabled: true,
+                    deleteRetentionPolicy: { enabled: true, days: 30 },
+                    containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+                },
+                opts,
+            );
+            const containerResource = new storage.BlobContainer(
+                `${this.name}-backup`,
+                { accountName: accountResource.name, resourceGroupName: group.name, containerName: container, publicAccess: storageEnums.PublicAccess.None },
+                { ...opts, dependsOn: [properties] },
+            );
+            result = { ...common, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
+        }
+        this.backups.set(source, result);
+        return result;
+    }
+
+    /** The Key Vault that holds the secrets of `prefix` (names inside it carry no prefix). */
+    secretsVault(prefix: string): keyvault.Vault {
+        const existing = this.vaults.get(prefix);
+        if (existing) return existing;
+        const slug = prefix.replace(/\/+$/, "").replace(/[^a-z0-9]+/g, "-");
+        const vault = new keyvault.Vault(
+            `${this.name}-secrets-${slug}`,
+            {
+                vaultName: secretsVaultName(this.args.stack, this.cluster, this.args.subscriptionId, prefix),
+                resourceGroupName: this.resourceGroup().name,
+                location: this.args.location,
+                properties: {
+                    tenantId: this.args.tenantId,
+                    sku: { family: "A", name: "standard" },
+                    enableRbacAuthorization: true,
+                    enableSoftDelete: true,
+                    softDeleteRetentionInDays: 90,
+                    enablePurgeProtection: true,
+                },
+                tags: { "platform.example.io/secret-prefix": slug },
+            },
+            this.options(),
+        );
+        this.vaults.set(prefix, vault);
+        return vault;
+    }
+}

@@ -1,0 +1,216 @@
+import * as compute from "@pulumi/gcp/compute";
+import * as container from "@pulumi/gcp/container";
+import * as kms from "@pulumi/gcp/kms";
+import { getProjectOutput } from "@pulumi/gcp/organizations";
+import { Provider } from "@pulumi/gcp/provider";
+import * as storage from "@pulumi/gcp/storage";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, Environment } from "../config";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { images } from "../versions";
+import { GcpWorkloadIdentities } from "./gcp-identity";
+import { gkeNodePools } from "./gcp-nodes";
+import { backupBucketName, execKubeconfig, identityOptions } from "./shared";
+import { storageClasses } from "./storage-classes";
+
+export type GcpClusterConfig = Extract<ClusterConfig, { cloud: "gcp" }>;
+
+export interface GkeClusterArgs {
+    readonly config: GcpClusterConfig;
+    readonly environment: Environment;
+    readonly stack: string;
+}
+
+const CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"];
+
+/**
+ * A regional GKE Standard cluster: VPC-native with secondary ranges, private nodes behind
+ * Cloud NAT, Dataplane V2 (eBPF, enforces NetworkPolicy), etcd secrets encrypted with a
+ * rotating Cloud KMS key, workload identity, shielded nodes, and node pools of our own
+ * (the default pool is removed, it cannot be configured like the others).
+ */
+export class GkeCluster extends pulumi.ComponentResource implements PlatformCluster {
+    readonly name: string;
+    readonly cloud = "gcp" as const;
+    readonly environment: Environment;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly apiEndpoint: pulumi.Output<string>;
+    readonly oidcIssuer: pulumi.Output<string | undefined>;
+    readonly privateRanges: string[];
+    readonly gcpProvider: Provider;
+    private readonly args: GkeClusterArgs;
+    private readonly resourceName: string;
+    private readonly identities: GcpWorkloadIdentities;
+    private readonly backups = new Map<string, BackupStorage>();
+
+    constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:clusters:GkeCluster", name, {}, opts);
+        const c = args.config;
+        const production = args.environment === "production";
+        this.name = c.name;
+        this.environment = args.environment;
+        this.args = args;
+        this.resourceName = name;
+        this.privateRanges = [c.subnetCidr, c.podsCidr, c.servicesCidr, c.masterCidr];
+        this.gcpProvider = new Provider(`${name}-gcp`, { project: c.project, region: c.region }, { parent: this });
+        const provider = this.gcpProvider;
+        const opts_ = { parent: this, provider };
+        const projectNumber = getProjectOutput({ projectId: c.project }, { parent: this, provider }).apply((p) => p.number);
+
+        const vpc = new compute.Network(`${name}-vpc`, { name: `${c.name}-vpc`, autoCreateSubnetworks: false, routingMode: "REGIONAL" }, opts_);
+        const subnet = new compute.Subnetwork(
+            `${name}-nodes`,
+            {
+                name: `${c.name}-nodes`,
+                network: vpc.id,
+                region: c.region,
+                ipCidrRange: c.subnetCidr,
+                // VPC-native: pods and services get their own ranges, routable without per-node routes.
+                secondaryIpRanges: [
+                    { rangeName: "pods", ipCidrRange: c.podsCidr },
+                    { rangeName: "services", ipCidrRange: c.servicesCidr },
+                ],
+                // Private nodes reach Google APIs (registries, KMS) without the internet.
+                privateIpGoogleAccess: true,
+                logConfig: { aggregationInterval: "INTERVAL_5_SEC", flowSampling: 0.5, metadata: "INCLUDE_ALL_METADATA" },
+            },
+            opts_,
+        );
+        const router = new compute.Router(`${name}-router`, { name: `${c.name}-router`, network: vpc.id, region: c.region }, opts_);
+        const nat = new compute.RouterNat(
+            `${name}-nat`,
+            {
+                name: `${c.name}-nat`,
+                router: router.name,
+                region: c.region,
+                natIpAllocateOption: "AUTO_ONLY",
+                sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
+                logConfig: { enable: true, filter: "ERRORS_ONLY" },
+            },
+            opts_,
+        );
+
+        const keyRing = new kms.KeyRing(`${name}-kms`, { name: `${c.name}-gke`, location: c.region }, { ...opts_, protect: production });
+        const secretsKey = new kms.CryptoKey(
+            `${name}-secrets-key`,
+            { name: "etcd-secrets", keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" },
+            // Losing this key makes every secret in etcd unreadable.
+            { ...opts_, protect: production },
+        );
+        // GKE's service agent encrypts etcd's data keys with it; nothing else is granted the key.
+        const keyAccess = new kms.CryptoKeyIAMMember(
+            `${name}-secrets-key-gke`,
+            { cryptoKeyId: secretsKey.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: pulumi.interpolate`serviceAccount:service-${projectNumber}@container-engine-robot.iam.gserviceaccount.com` },
+            opts_,
+        );
+
+        const cluster = new container.Cluster(
+            `${name}-cluster`,
+            {
+                name: c.name,
+                location: c.region,
+                network: vpc.id,
+                subnetwork: subnet.id,
+                removeDefaultNodePool: true,
+                initialNodeCount: 1,
+                minMasterVersion: c.kubernetesVersion,
+                releaseChannel: { channel: production ? "STABLE" : "REGULAR" },
+                datapathProvider: "ADVANCED_DATAPATH",
+                networkingMode: "VPC_NATIVE",
+                ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
+                privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: c.privateEndpoint, masterIpv4CidrBlock: c.masterCidr },
+                masterAuthorizedNetworksConfig: {
+                    cidrBlocks: c.authorizedNetworks.map((cidrBlock) => ({ cidrBlock, displayName: cidrBlock })),
+                    gcpPublicCidrsAccessEnabled: false,
+                },
+                masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+                databaseEncryption: { state: "ENCRYPTED", keyName: secretsKey.id },
+                workloadIdentityConfig: { workloadPool: `${c.project}.svc.id.goog` },
+                enableShieldedNodes: true,
+                enableLegacyAbac: false,
+                loggingConfig: { enableComponents: CONTROL_PLANE_LOGS },
+                addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false } },
+                deletionProtection: production,
+                resourceLabels: { "platform-cluster": c.name },
+            },
+            { ...opts_, protect: production, dependsOn: [keyAccess, nat] },
+        );
+        this.apiEndpoint = pulumi.interpolate`https://${cluster.endpoint}`;
+        // GKE's issuer is fixed by project, location and name; tokens are verified against it.
+        this.oidcIssuer = pulumi.interpolate`https://container.googleapis.com/v1/projects/${c.project}/locations/${c.region}/clusters/${cluster.name}`;
+
+        const pools = gkeNodePools(name, { stack: args.stack, clusterName: c.name, project: c.project, region: c.region, cluster, pools: c.nodePools, provider, protect: production }, this);
+        this.identities = new GcpWorkloadIdentities(name, { stack: args.stack, clusterName: c.name, project: c.project, projectNumber, provider });
+
+        this.kubeconfig = execKubeconfig({
+            name: c.name,
+            server: this.apiEndpoint,
+            caData: cluster.masterAuth.clusterCaCertificate,
+            command: "gke-gcloud-auth-plugin",
+            args: [],
+            installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+            provideClusterInfo: true,
+        });
+        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: pools });
+        storageClasses(name, { driver: "pd.csi.storage.gke.io", provider: this.provider, dependsOn: [] }, this);
+        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, oidcIssuer: this.oidcIssuer });
+    }
+
+    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
+        return this.identities.create(namespace, serviceAccount, grant, identityOptions(this, opts));
+    }
+
+    backupStorage(sourceCluster?: string): BackupStorage {
+        const source = sourceCluster ?? this.name;
+        const existing = this.backups.get(source);
+        if (existing) return existing;
+        const c = this.args.config;
+        const bucketName = backupBucketName(this.args.stack, source, c.project);
+        const common = { provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp };
+        let result: BackupStorage = { ...common, bucket: bucketName, resources: [] };
+        if (source === this.name) {
+            const bucket = new storage.Bucket(
+                `${this.resourceName}-backup`,
+                {
+                    name: bucketName,
+                    location: c.region.toUpperCase(),
+                    storageClass: "STANDARD",
+                    uniformBucketLevelAccess: true,
+                    publicAccessPrevention: "enforced",
+                    versioning: { enabled: true },
+                    softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 },
+                    // Old versions of overwritten or deleted backups are kept for 30 days.
+                    lifecycleRules: [{ action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } }],
+                    forceDestroy: false,
+                    labels: { "platform-cluster": c.name, purpose: "velero" },
+                },
+                { parent: this, provider: this.gcpProvider, protect: this.environment === "production", retainOnDelete: true },
+            );
+            result = { ...common, bucket: bucket.name, resources: [bucket] };
+        }
+        this.backups.set(source, result);
+        return result;
+    }
+
+    secretStoreProvider(serviceAccount: ServiceAccountRef, _prefix: string): pulumi.Input<Record<string, unknown>> {
+        const c = this.args.config;
+        return {
+            gcpsm: {
+                projectID: c.project,
+                auth: { workloadIdentity: { clusterLocation: c.region, clusterName: c.name, clusterProjectID: c.project, serviceAccountRef: { name: serviceAccount.name, namespace: serviceAccount.namespace } } },
+            },
+        };
+    }
+
+    dns01Solver(zone: string, _identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> {
+        // cert-manager's service account is bound to its Google service account: ambient credentials.
+        return { dns01: { cloudDNS: { project: this.args.config.project, hostedZoneName: zone } } };
+    }
+
+    gatewayServiceAnnotations(): Record<string, string> {
+        // A backend-service-based passthrough load balancer: per-pod health checks through GCE_VM_IP NEGs.
+        return { "cloud.google.com/l4-rbs": "enabled" };
+    }
+}
