@@ -1,0 +1,78 @@
+/** What the API server holds, read back with kubectl and compared with the expected tenants. */
+import { ControlPlane } from "./control-plane";
+import { ExpectedTenant } from "./stack-config";
+
+const TENANT_LABEL = "platform.example.io/tenant";
+
+function get(cp: ControlPlane, ...args: string[]): any {
+    return JSON.parse(cp.kubectl("get", ...args, "-o", "json"));
+}
+
+function same(what: string, actual: unknown, expected: unknown, problems: string[]) {
+    const a = JSON.stringify(actual);
+    const e = JSON.stringify(expected);
+    if (a !== e) problems.push(`${what}: expected ${e}, got ${a}`);
+}
+
+const sorted = (o: Record<string, string> = {}) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+
+export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], policies: string[], metadataCidr: string, say: (line: string) => void) {
+    const problems: string[] = [];
+    const namespaces = get(cp, "namespaces", "-l", TENANT_LABEL).items.map((n: any) => n.metadata.name).sort();
+    same("tenant namespaces", namespaces, tenants.map((t) => t.name).sort(), problems);
+    for (const t of tenants) {
+        const ns = get(cp, "namespace", t.name);
+        same(`${t.name}: label ${TENANT_LABEL}`, ns.metadata.labels?.[TENANT_LABEL], t.name, problems);
+        same(`${t.name}: Pod Security enforce`, ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted", problems);
+
+        const quota = get(cp, "resourcequota", "tenant-quota", "-n", t.name);
+        same(`${t.name}: ResourceQuota tenant-quota spec.hard`, sorted(quota.spec.hard), sorted(t.quota), problems);
+
+        const limits = get(cp, "limitrange", "tenant-limits", "-n", t.name).spec.limits;
+        same(`${t.name}: LimitRange tenant-limits`, limits, [{ default: t.limits.default, defaultRequest: t.limits.defaultRequest, type: "Container" }], problems);
+
+        const nps = get(cp, "networkpolicies", "-n", t.name).items;
+        same(`${t.name}: NetworkPolicies`, nps.map((n: any) => n.metadata.name).sort(), policies, problems);
+        const deny = nps.find((n: any) => n.metadata.name === "default-deny");
+        same(`${t.name}: default-deny`, deny && { podSelector: deny.spec.podSelector, policyTypes: deny.spec.policyTypes, ingress: deny.spec.ingress, egress: deny.spec.egress }, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, problems);
+        const https = nps.find((n: any) => n.metadata.name === "allow-https-egress");
+        same(`${t.name}: allow-https-egress except`, https?.spec.egress?.[0]?.to?.[0]?.ipBlock?.except, t.httpsEgressExcept, problems);
+        if (!t.httpsEgressExcept.includes(metadataCidr)) problems.push(`${t.name}: expectation lacks the metadata CIDR`);
+
+        const bindings = get(cp, "rolebindings", "-n", t.name).items;
+        for (const role of ["edit", "view"] as const) {
+            const binding = bindings.find((b: any) => b.metadata.name === `tenant-${role}`);
+            const groups = binding ? binding.subjects.filter((s: any) => s.kind === "Group").map((s: any) => s.name) : [];
+            same(`${t.name}: RoleBinding tenant-${role} groups`, groups, t.groups[role], problems);
+            if (binding) same(`${t.name}: RoleBinding tenant-${role} roleRef`, binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role }, problems);
+        }
+        // The API server itself answers whether the bound group may do what the role says.
+        for (const group of t.groups.edit) {
+            const can = cp.kubectl("auth", "can-i", "create", "deployments", "-n", t.name, "--as", "someone", "--as-group", group).trim();
+            same(`${t.name}: ${group} may create deployments`, can, "yes", problems);
+            const cannot = cp.kubectl("auth", "can-i", "create", "rolebindings", "-n", t.name, "--as", "someone", "--as-group", group).trim();
+            same(`${t.name}: ${group} may not create rolebindings`, cannot, "no", problems);
+        }
+        say(`${t.name}: namespace, quota ${JSON.stringify(sorted(quota.spec.hard))}, limit range, ${nps.length} network policies, ${bindings.length} role bindings`);
+    }
+    if (problems.length) throw new Error(`the cluster does not hold what the stack configures:\n  - ${problems.join("\n  - ")}`);
+}
+
+export function checkNothingLeft(cp: ControlPlane, tenants: string[], say: (line: string) => void) {
+    const problems: string[] = [];
+    const labelled = get(cp, "namespaces", "-l", TENANT_LABEL).items.map((n: any) => `${n.metadata.name} (${n.status?.phase})`);
+    if (labelled.length) problems.push(`tenant namespaces left: ${labelled.join(", ")}`);
+    for (const name of tenants) {
+        const left = cp.kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name").trim();
+        if (left) problems.push(`${left} still exists`);
+    }
+    // Anything else the program made outside tenant namespaces carries its names.
+    const all = get(cp, "namespaces").items.map((n: any) => n.metadata.name).sort();
+    const expected = ["default", "kube-node-lease", "kube-public", "kube-system"];
+    const extra = all.filter((n: string) => !expected.includes(n));
+    if (extra.length) problems.push(`unexpected namespaces left: ${extra.join(", ")}`);
+    const clusterBindings = get(cp, "clusterrolebindings").items.map((b: any) => b.metadata.name).filter((n: string) => !n.startsWith("system:") && n !== "cluster-admin");
+    if (clusterBindings.length) problems.push(`cluster role bindings left: ${clusterBindings.join(", ")}`);
+    if (problems.length) throw new Error(`destroy left things behind:\n  - ${problems.join("\n  - ")}`);
+    say(`namespaces now: ${all.join(", ")}`);
+}

@@ -1,0 +1,79 @@
+/**
+ * The integration stack's configuration, and what the API server must hold after
+ * `pulumi up`. Expected values are written out here (not computed by the program's
+ * own modules) so that the check is independent of the code under test.
+ */
+import * as fs from "fs";
+import * as YAML from "yaml";
+
+export interface ExpectedTenant {
+    name: string;
+    quota: Record<string, string>;
+    limits: { defaultRequest: { cpu: string; memory: string }; default: { cpu: string; memory: string } };
+    groups: { edit: string[]; view: string[] };
+    /** CIDRs that allow-https-egress keeps out of 0.0.0.0/0. */
+    httpsEgressExcept: string[];
+}
+
+export const CLUSTER = "integration";
+
+/** Every add-on installs a Helm chart from a repository this machine cannot reach: all off, by config. */
+const addonsOff = Object.fromEntries(
+    ["envoyGateway", "certManager", "externalSecrets", "velero", "monitoring", "kyverno", "falco", "flux"].map((addon) => [addon, { enabled: false }]),
+);
+
+export function integrationConfig(kubeconfig: string, context: string): Record<string, unknown> {
+    return {
+        "pulumi:disable-default-providers": ["*"],
+        "platform:environment": "local",
+        "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
+        "platform:addons": addonsOff,
+        "platform:tenants": [
+            // Defaults for quota and limits.
+            { name: "team-alpha", groups: { edit: ["team-alpha-developers"], view: ["team-alpha-viewers"] } },
+            {
+                name: "team-beta",
+                quota: { "requests.cpu": "2", "requests.memory": "4Gi", "limits.cpu": "4", "limits.memory": "8Gi", pods: "20" },
+                limits: { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" } },
+                groups: { edit: ["team-beta-developers"] },
+                allowPrivateEgress: true,
+            },
+        ],
+    };
+}
+
+export const METADATA_CIDR = "169.254.169.254/32";
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+export const expectedTenants: ExpectedTenant[] = [
+    {
+        name: "team-alpha",
+        quota: { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" },
+        limits: { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" } },
+        groups: { edit: ["team-alpha-developers"], view: ["team-alpha-viewers"] },
+        httpsEgressExcept: [METADATA_CIDR, ...PRIVATE_RANGES],
+    },
+    {
+        name: "team-beta",
+        quota: { "requests.cpu": "2", "requests.memory": "4Gi", "limits.cpu": "4", "limits.memory": "8Gi", pods: "20" },
+        limits: { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" } },
+        groups: { edit: ["team-beta-developers"], view: [] },
+        httpsEgressExcept: [METADATA_CIDR],
+    },
+];
+
+export const NETWORK_POLICIES = ["allow-dns", "allow-from-gateway", "allow-from-monitoring", "allow-https-egress", "allow-same-namespace", "default-deny"];
+
+/** Sets `config:` of a stack file written by `pulumi stack init` (keeps its encryptionsalt). */
+export function writeStackConfig(file: string, config: Record<string, unknown>) {
+    const doc = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
+    doc.config = config;
+    fs.writeFileSync(file, YAML.stringify(doc));
+}
+
+/** Edits one key of the stack file's config in place. */
+export function editStackConfig(file: string, edit: (config: Record<string, any>) => void) {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    edit(doc.config);
+    fs.writeFileSync(file, YAML.stringify(doc));
+}
