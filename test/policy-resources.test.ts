@@ -168,7 +168,7 @@ describe("policy: identity-grant-no-wildcard", () => {
     });
 
     it("GCP: project-level members need an IAM condition or a node telemetry role", async () => {
-        await passes(identityGrantScoped, res("gcp:projects/iAMMember:IAMMember", { role: "roles/logging.logWriter", member: "serviceAccount:n@p.iam.gserviceaccount.com" }));
+        await passes(identityGrantScoped, res("gcp:projects/iAMMember:IAMMember", { role: "roles/container.defaultNodeServiceAccount", member: "serviceAccount:n@p.iam.gserviceaccount.com" }));
         const secrets = { role: "roles/secretmanager.secretAccessor", member: "serviceAccount:eso@p.iam.gserviceaccount.com" };
         await passes(identityGrantScoped, res("gcp:projects/iAMMember:IAMMember", { ...secrets, condition: { title: "prefix", expression: 'resource.name.startsWith("projects/p/secrets/platform-")' } }));
         await fails(identityGrantScoped, res("gcp:projects/iAMMember:IAMMember", secrets), /project-level grant of roles\/secretmanager.secretAccessor/);

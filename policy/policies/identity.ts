@@ -9,7 +9,8 @@ import { asList, byType, Check, configOf, get } from "../util";
  */
 const DEFAULTS = {
     awsActionsWithoutResource: ["route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetChange", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity"],
-    gcpProjectRoles: ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer", "roles/autoscaling.metricsWriter"],
+    // container.defaultNodeServiceAccount is GKE's minimal node role (logging, monitoring, metadata).
+    gcpProjectRoles: ["roles/container.defaultNodeServiceAccount", "roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer", "roles/autoscaling.metricsWriter"],
 };
 type Config = typeof DEFAULTS;
 
