@@ -4,6 +4,10 @@
  * release's service account. Each add-on file supplies only its chart, values, grant and
  * custom resources; custom resources made through `customResource` wait for the release
  * that installs their CRDs.
+ *
+ * An add-on either uses `new HelmAddon(...)` directly or extends it with its own type token
+ * (`class CertManager extends HelmAddon { constructor(...) { super(name, args, opts, "platform:addons:CertManager") } }`),
+ * so its custom resources sit next to its release in the resource tree.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,6 +15,10 @@ import { IdentityGrant, PlatformCluster, WorkloadIdentity } from "../types";
 import { ChartPin } from "../versions";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/** The label every platform namespace carries; the ClusterSecretStore and policies select on it. */
+export const MANAGED_BY_LABEL = "platform.example.io/managed-by";
+export const MANAGED_BY_VALUE = "platform";
 
 export interface HelmAddonArgs {
     readonly cluster: PlatformCluster;
@@ -20,23 +28,43 @@ export interface HelmAddonArgs {
     readonly podSecurity?: PodSecurityLevel;
     /** Chart and exact version (from `versions.ts`). */
     readonly chart: ChartPin;
-    /** Cloud identity for the chart's service account; its annotations reach `values`. */
-    readonly identity?: { readonly serviceAccount: string; readonly grant: IdentityGrant };
+    /**
+     * Helm release name. Default: the chart's name (`oci://.../gateway-helm` -> `gateway-helm`).
+     * Charts derive their object names from it, so it must not grow with the cluster name
+     * (Helm caps release names at 53 characters).
+     */
+    readonly releaseName?: string;
+    /**
+     * Cloud identity for the chart's service account; its annotations reach `values`. Several
+     * grants are for one service account that needs more than one resource (Velero reading a
+     * second cluster's bucket): the cluster adds each to the same identity.
+     */
+    readonly identity?: { readonly serviceAccount: string; readonly grant: IdentityGrant | readonly IdentityGrant[] };
     /** Chart values, given the identity (when `identity` is set) so the add-on can place its annotations. */
     readonly values: (identity: WorkloadIdentity | undefined) => pulumi.Input<Record<string, unknown>>;
-    /** Install after these (e.g. cert-manager before the gateway's certificates). Default: none, so add-ons install in parallel. */
+    /** Install after these. Default: none, so add-ons install in parallel. */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+/** The chart's own name, from a repository chart name or an `oci://` reference. */
+export const chartName = (pin: ChartPin) => pin.chart.split("/").pop()!;
+
 export class HelmAddon extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
+    /** The namespace's name, known before anything is created (backup schedules list it). */
+    readonly namespaceName: string;
     readonly release: k8s.helm.v3.Release;
     readonly identity?: WorkloadIdentity;
-    private readonly name: string;
+    protected readonly addonName: string;
 
-    constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:addons:HelmAddon", name, {}, opts);
-        this.name = name;
+    /**
+     * @param type component type token; subclasses pass their own (`platform:addons:<Class>`).
+     *             Default: `platform:addons:HelmAddon`.
+     */
+    constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions, type = "platform:addons:HelmAddon") {
+        super(type, name, {}, opts);
+        this.addonName = name;
+        this.namespaceName = args.namespace;
         const level = args.podSecurity ?? "restricted";
         this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -46,19 +74,17 @@ export class HelmAddon extends pulumi.ComponentResource {
                     labels: {
                         "pod-security.kubernetes.io/enforce": level,
                         "pod-security.kubernetes.io/warn": level,
-                        "platform.example.io/managed-by": "platform",
+                        [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
                     },
                 },
             },
             { parent: this },
         );
-        this.identity = args.identity
-            ? args.cluster.workloadIdentity(args.namespace, args.identity.serviceAccount, args.identity.grant, { parent: this })
-            : undefined;
+        this.identity = args.identity ? identityFor(args.cluster, args.namespace, args.identity.serviceAccount, args.identity.grant, this) : undefined;
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
-                name,
+                name: args.releaseName ?? chartName(args.chart),
                 namespace: this.namespace.metadata.name,
                 chart: args.chart.chart,
                 version: args.chart.version,
@@ -75,12 +101,22 @@ export class HelmAddon extends pulumi.ComponentResource {
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
     }
 
-    /** A custom resource of this add-on, after the release that installs its CRD. */
+    /** A custom resource of this add-on, after the release that installs its CRD (and `opts.dependsOn`: a resource or a list). */
     customResource(role: string, manifest: k8s.apiextensions.CustomResourceArgs, opts?: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
-        return new k8s.apiextensions.CustomResource(`${this.name}-${role}`, manifest, {
-            parent: this,
-            ...opts,
-            dependsOn: [this.release, ...((opts?.dependsOn as pulumi.Resource[] | undefined) ?? [])],
-        });
+        const extra = opts?.dependsOn;
+        const more = extra === undefined ? [] : Array.isArray(extra) ? extra : [extra as pulumi.Input<pulumi.Resource>];
+        return new k8s.apiextensions.CustomResource(`${this.addonName}-${role}`, manifest, { parent: this, ...opts, dependsOn: [this.release, ...more] });
     }
+}
+
+/** One identity for the service account holding every grant (annotations agree across grants). */
+function identityFor(cluster: PlatformCluster, namespace: string, serviceAccount: string, grant: IdentityGrant | readonly IdentityGrant[], parent: pulumi.Resource): WorkloadIdentity {
+    const identities = (Array.isArray(grant) ? grant : [grant]).map((g: IdentityGrant) => cluster.workloadIdentity(namespace, serviceAccount, g, { parent }));
+    if (identities.length === 1) return identities[0];
+    return {
+        serviceAccountAnnotations: pulumi.all(identities.map((i) => pulumi.output(i.serviceAccountAnnotations))).apply((all) => Object.assign({}, ...all)),
+        podLabels: Object.assign({}, ...identities.map((i) => i.podLabels)),
+        clientId: identities.find((i) => i.clientId)?.clientId,
+        resources: [...new Set(identities.flatMap((i) => i.resources))],
+    };
 }

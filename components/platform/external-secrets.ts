@@ -1,0 +1,63 @@
+/**
+ * External Secrets Operator and the platform's ClusterSecretStore on the cluster's cloud
+ * secret manager. Values checked against the external-secrets chart 2.9.0
+ * (external-secrets/external-secrets, tag helm-chart-2.9.0, deploy/charts/external-secrets/values.yaml;
+ * ClusterSecretStore conditions in apis/externalsecrets/v1/secretstore_types.go).
+ *
+ * The operator's identity reads only the platform's prefix, and the store serves only
+ * namespaces labelled as platform namespaces: a tenant (whose namespace cannot carry that
+ * label) reaches its own prefix through its own SecretStore instead (components/tenancy/secrets.ts).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformCluster } from "../types";
+import { charts } from "../versions";
+import { HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
+
+export const EXTERNAL_SECRETS_NAMESPACE = "external-secrets";
+export const SERVICE_ACCOUNT = "external-secrets";
+export const CLUSTER_SECRET_STORE = "platform-secrets";
+
+export interface ExternalSecretsArgs {
+    readonly cluster: PlatformCluster;
+    /** Secret-name prefix the platform may read (`addons.externalSecrets.secretPrefix`, e.g. `platform/`). */
+    readonly secretPrefix: string;
+}
+
+export class ExternalSecrets extends HelmAddon {
+    readonly store: k8s.apiextensions.CustomResource;
+
+    constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        const highlyAvailable = args.cluster.environment === "production";
+        super(
+            name,
+            {
+                cluster: args.cluster,
+                namespace: EXTERNAL_SECRETS_NAMESPACE,
+                chart: charts.externalSecrets,
+                identity: { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "secretsRead", prefix: args.secretPrefix } },
+                values: (identity) => ({
+                    installCRDs: true,
+                    // Two replicas need leader election, or both would reconcile every secret.
+                    replicaCount: highlyAvailable ? 2 : 1,
+                    leaderElect: highlyAvailable,
+                    serviceAccount: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} },
+                    podLabels: identity?.podLabels ?? {},
+                    webhook: { replicaCount: highlyAvailable ? 2 : 1 },
+                }),
+            },
+            opts,
+            "platform:addons:ExternalSecrets",
+        );
+        this.store = this.customResource("store", {
+            apiVersion: "external-secrets.io/v1",
+            kind: "ClusterSecretStore",
+            metadata: { name: CLUSTER_SECRET_STORE },
+            spec: {
+                provider: args.cluster.secretStoreProvider({ name: SERVICE_ACCOUNT, namespace: EXTERNAL_SECRETS_NAMESPACE }, args.secretPrefix),
+                conditions: [{ namespaceSelector: { matchLabels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } }],
+            },
+        });
+        this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status, store: CLUSTER_SECRET_STORE });
+    }
+}

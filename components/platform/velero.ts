@@ -1,0 +1,194 @@
+/**
+ * Velero: backups of the platform, the tenants and the cluster-wide objects to the cluster's
+ * bucket, and the storage a disaster-recovery restore reads from.
+ * Values checked against the vmware-tanzu velero chart 12.1.0 (Velero v1.18.1)
+ * (vmware-tanzu/helm-charts, tag velero-12.1.0, charts/velero/values.yaml and templates/;
+ * CRD fields in vmware-tanzu/velero, tag v1.18.1, pkg/apis/velero/v1/).
+ *
+ * The program, not the chart, owns the BackupStorageLocations, VolumeSnapshotLocation and
+ * Schedules, so that a Restore can name them as dependencies and config changes show in a diff.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupStorage, IdentityGrant, PlatformCluster } from "../types";
+import { charts } from "../versions";
+import { HelmAddon } from "./helm-addon";
+
+export const VELERO_NAMESPACE = "velero";
+const SERVICE_ACCOUNT = "velero";
+/** The location backups go to; Velero's CLI and schedules default to this name. */
+export const DEFAULT_LOCATION = "default";
+const CREDENTIALS_KEY = "cloud";
+
+/** Cluster-scoped kinds the weekly backup keeps: what a rebuilt cluster needs before any namespace. */
+export const CLUSTER_RESOURCES = [
+    "customresourcedefinitions.apiextensions.k8s.io",
+    "clusterroles.rbac.authorization.k8s.io",
+    "clusterrolebindings.rbac.authorization.k8s.io",
+    "storageclasses.storage.k8s.io",
+    "validatingwebhookconfigurations.admissionregistration.k8s.io",
+    "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+];
+
+export interface VeleroArgs {
+    readonly cluster: PlatformCluster;
+    /** Attach this cluster's bucket read-only as a second location (`clusters[].restore.sourceCluster`). Default: none. */
+    readonly sourceCluster?: string;
+    /**
+     * A restore is under way: schedules are paused (a fresh, empty backup must not become the
+     * "latest" one the restore picks) and `up` waits for each location's first backup sync.
+     * Default: false.
+     */
+    readonly restoring?: boolean;
+}
+
+export interface BackupScheduleArgs {
+    /** Namespaces of the platform's add-ons (Velero's own is left out). */
+    readonly platformNamespaces: string[];
+    /** Namespaces of the tenants on this cluster; no tenants, no `tenants-daily`. */
+    readonly tenantNamespaces: string[];
+    /** Also back the platform up every hour, kept 72h (`addons.velero.hourlyBackups`). Default: false. */
+    readonly hourly?: boolean;
+}
+
+const containerSecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true };
+
+export class Velero extends HelmAddon {
+    /** This cluster's bucket (`backupBucket` stack output). */
+    readonly storage: BackupStorage;
+    /** The BackupStorageLocations (own, and the source cluster's when attached); a Restore waits for them. */
+    readonly locations: k8s.apiextensions.CustomResource[];
+    private readonly snapshots: boolean;
+    private readonly restoring: boolean;
+    private readonly secrets = new Map<string, k8s.core.v1.Secret>();
+
+    constructor(name: string, args: VeleroArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { cluster } = args;
+        const own = cluster.backupStorage();
+        const source = args.sourceCluster && args.sourceCluster !== cluster.name ? cluster.backupStorage(args.sourceCluster) : undefined;
+        const grants: IdentityGrant[] = [{ kind: "backupStorage", access: "readWrite", storage: own }];
+        if (source) grants.push({ kind: "backupStorage", access: "readOnly", storage: source });
+        const plugins = [...new Set([own.pluginImage, ...(source ? [source.pluginImage] : [])])];
+        super(
+            name,
+            {
+                cluster,
+                namespace: VELERO_NAMESPACE,
+                chart: charts.velero,
+                identity: { serviceAccount: SERVICE_ACCOUNT, grant: grants },
+                values: (identity) => ({
+                    initContainers: plugins.map((image, i) => ({
+                        name: `velero-plugin-${i}`,
+                        image,
+                        imagePullPolicy: "IfNotPresent",
+                        volumeMounts: [{ mountPath: "/target", name: "plugins" }],
+                        securityContext: containerSecurityContext,
+                    })),
+                    // The image's user is named (cnb), so the kubelet can only check runAsNonRoot against a number;
+                    // fsGroup lets the non-root user read a projected cloud token.
+                    podSecurityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                    containerSecurityContext,
+                    serviceAccount: { server: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} } },
+                    podLabels: identity?.podLabels ?? {},
+                    // Credentials, when the store needs them, are referenced per location (spec.credential).
+                    credentials: { useSecret: false },
+                    backupsEnabled: false,
+                    snapshotsEnabled: false,
+                    configuration: {
+                        defaultBackupStorageLocation: DEFAULT_LOCATION,
+                        ...(own.snapshotConfig ? { defaultVolumeSnapshotLocations: `${own.provider}:${DEFAULT_LOCATION}` } : {}),
+                    },
+                    metrics: { enabled: true },
+                }),
+            },
+            opts,
+            "platform:addons:Velero",
+        );
+        this.storage = own;
+        this.snapshots = own.snapshotConfig !== undefined;
+        this.restoring = args.restoring ?? false;
+        this.locations = [this.location(DEFAULT_LOCATION, own, "ReadWrite")];
+        if (source) this.locations.push(this.location(`source-${args.sourceCluster}`, source, "ReadOnly"));
+        if (own.snapshotConfig) {
+            this.customResource("snapshot-location", {
+                apiVersion: "velero.io/v1",
+                kind: "VolumeSnapshotLocation",
+                metadata: { name: DEFAULT_LOCATION, namespace: this.namespace.metadata.name },
+                spec: { provider: own.provider, config: own.snapshotConfig, credential: this.credential(DEFAULT_LOCATION, own) },
+            });
+        }
+        this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status, bucket: own.bucket });
+    }
+
+    private location(locationName: string, storage: BackupStorage, accessMode: "ReadWrite" | "ReadOnly") {
+        return this.customResource(`location-${locationName}`, {
+            apiVersion: "velero.io/v1",
+            kind: "BackupStorageLocation",
+            metadata: {
+                name: locationName,
+                namespace: this.namespace.metadata.name,
+                // A restore may only start once the backups in the bucket have been synced into the
+                // cluster: Velero rejects a Restore whose backup it does not list yet (FailedValidation).
+                annotations: this.restoring ? { "pulumi.com/waitFor": "jsonpath={.status.lastSyncedTime}" } : {},
+            },
+            spec: {
+                provider: storage.provider,
+                objectStorage: { bucket: storage.bucket, ...(storage.prefix ? { prefix: storage.prefix } : {}) },
+                config: storage.config,
+                default: locationName === DEFAULT_LOCATION,
+                accessMode,
+                credential: this.credential(locationName, storage),
+            },
+        });
+    }
+
+    /** The Secret holding a location's credentials file, when its store needs one (S3-compatible stores); one per location. */
+    private credential(locationName: string, storage: BackupStorage) {
+        if (!storage.credentials) return undefined;
+        let secret = this.secrets.get(locationName);
+        if (!secret) {
+            secret = new k8s.core.v1.Secret(
+                `${this.addonName}-${locationName}-credentials`,
+                { metadata: { name: `${locationName}-credentials`, namespace: this.namespace.metadata.name }, stringData: { [CREDENTIALS_KEY]: storage.credentials } },
+                { parent: this },
+            );
+            this.secrets.set(locationName, secret);
+        }
+        // Through the Secret's output, so the location waits for its credentials.
+        return secret.metadata.name.apply((name) => ({ name, key: CREDENTIALS_KEY }));
+    }
+
+    /** The four schedules; each Backup it makes lands in the default location. */
+    scheduleBackups(args: BackupScheduleArgs): k8s.apiextensions.CustomResource[] {
+        const platform = args.platformNamespaces.filter((ns) => ns !== VELERO_NAMESPACE);
+        const schedules: { name: string; cron: string; ttl: string; template: Record<string, unknown> }[] = [
+            ...(args.hourly ? [{ name: "infrastructure-hourly", cron: "15 * * * *", ttl: "72h", template: { includedNamespaces: platform } }] : []),
+            { name: "infrastructure-daily", cron: "0 3 * * *", ttl: "720h", template: { includedNamespaces: platform } },
+            // An empty namespace list means "all namespaces" to Velero, so no tenants means no schedule.
+            ...(args.tenantNamespaces.length ? [{ name: "tenants-daily", cron: "0 2 * * *", ttl: "720h", template: { includedNamespaces: args.tenantNamespaces } }] : []),
+            {
+                name: "cluster-resources-weekly",
+                cron: "0 4 * * 0",
+                ttl: "2160h",
+                template: { includedResources: CLUSTER_RESOURCES, includeClusterResources: true },
+            },
+        ];
+        return schedules.map(({ name, cron, ttl, template }) =>
+            this.customResource(
+                `schedule-${name}`,
+                {
+                    apiVersion: "velero.io/v1",
+                    kind: "Schedule",
+                    metadata: { name, namespace: this.namespace.metadata.name },
+                    spec: {
+                        schedule: cron,
+                        paused: this.restoring,
+                        template: { ...template, ttl, storageLocation: DEFAULT_LOCATION, snapshotVolumes: this.snapshots },
+                    },
+                },
+                // A backup needs somewhere to go; the schedule would fail its first run otherwise.
+                { dependsOn: [this.locations[0]] },
+            ),
+        );
+    }
+}

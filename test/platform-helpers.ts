@@ -1,0 +1,194 @@
+/**
+ * Shared by the platform add-on tests (test/platform-*.test.ts): which stacks render, where an
+ * add-on of a cluster sits in the render, and the checks every add-on gets. Expected values
+ * stay in the tests; nothing here reads the add-on code.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupStorage, IdentityGrant, PlatformCluster, WorkloadIdentity } from "../components/types";
+import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
+import { loadStackSettings, renderStack } from "./mocks";
+
+export type Raw = Record<string, any>;
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const STACKS = ["local", "staging", "production"];
+
+/**
+ * The render of a real stack, or undefined while its clouds are "not implemented yet" (the
+ * clusters land separately). Any other failure is the test's failure.
+ */
+export async function renderIfImplemented(stack: string): Promise<RenderDocument | undefined> {
+    try {
+        return await renderStack(stack);
+    } catch (error) {
+        if (/not implemented yet/.test(String(error))) return undefined;
+        throw error;
+    }
+}
+
+/** The clusters a stack file declares, as written. */
+export const clustersOf = (stack: string): Raw[] => loadStackSettings(stack).clusters as Raw[];
+export const environmentOf = (stack: string): string => loadStackSettings(stack).environment as string;
+
+export interface RenderedAddon {
+    readonly component: RenderedResource;
+    readonly release: RenderedResource;
+    /** The component's direct children (namespace, release, custom resources, secrets). */
+    readonly children: RenderedResource[];
+}
+
+/** The add-on `suffix` (e.g. `cert-manager`) of `cluster` in the render. */
+export function addonOf(doc: RenderDocument, cluster: string, suffix: string): RenderedAddon {
+    const name = `${cluster}-platform-${suffix}`;
+    const component = doc.resources.find((r) => r.name === name && !r.custom);
+    assert.ok(component, `${doc.stack}: no add-on component ${name}`);
+    const children = doc.resources.filter((r) => r.parent === component.urn);
+    const releases = children.filter((r) => r.type === RELEASE);
+    assert.equal(releases.length, 1, `${name}: exactly one Helm release`);
+    return { component, release: releases[0], children };
+}
+
+/** The namespace the add-on installs into (HelmAddon's `<name>-namespace`; an identity may add others). */
+export function namespaceOf(addon: RenderedAddon): RenderedResource {
+    const ns = addon.children.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === `${addon.component.name}-namespace`);
+    assert.ok(ns, `${addon.component.name}: no namespace`);
+    return ns;
+}
+
+/** Custom resources of a kind (`cert-manager.io/v1:ClusterIssuer`) among `resources`. */
+export const ofKind = (resources: RenderedResource[], apiVersionKind: string) => resources.filter((r) => r.type === `kubernetes:${apiVersionKind}`);
+
+/** The one resource of a kind whose metadata.name is `name`. */
+export function kindNamed(resources: RenderedResource[], apiVersionKind: string, name: string): RenderedResource {
+    const found = ofKind(resources, apiVersionKind).filter((r) => (r.inputs.metadata as Raw | undefined)?.name === name);
+    assert.equal(found.length, 1, `expected one ${apiVersionKind} named ${name}, found ${found.length}`);
+    return found[0];
+}
+
+export function assertDependsOn(resource: RenderedResource, on: RenderedResource) {
+    assert.ok(resource.dependencies.includes(on.urn), `${resource.name} must depend on ${on.name}`);
+}
+
+/** Every custom resource of the add-on (not core kinds, not the release) waits for its release. */
+export function assertCustomResourcesAfterRelease(addon: RenderedAddon, crTypes: RegExp) {
+    const crs = addon.children.filter((r) => crTypes.test(r.type));
+    assert.ok(crs.length > 0, `${addon.component.name}: no custom resources matched ${crTypes}`);
+    for (const cr of crs) assertDependsOn(cr, addon.release);
+}
+
+/** Values of a rendered release. */
+export const valuesOf = (release: RenderedResource) => release.inputs.values as Raw;
+
+/**
+ * Renders test/fixtures/Pulumi.<stack>.yaml (optionally edited: the `platform:*` settings,
+ * without the prefix) the way the CLI would hand it to the program.
+ */
+export function renderFixture(stack: string, edit?: (settings: Raw) => void): Promise<RenderDocument> {
+    const source = path.join(__dirname, "..", "..", "test", "fixtures", `Pulumi.${stack}.yaml`);
+    let file = source;
+    if (edit) {
+        const doc = YAML.parse(fs.readFileSync(source, "utf8"));
+        const settings: Raw = {};
+        for (const [key, value] of Object.entries<unknown>(doc.config)) if (key.startsWith("platform:")) settings[key.slice(9)] = value;
+        edit(settings);
+        for (const [key, value] of Object.entries(settings)) doc.config[`platform:${key}`] = value;
+        file = path.join(fs.mkdtempSync("/tmp/platform-fixture-"), `Pulumi.${stack}.yaml`);
+        fs.writeFileSync(file, YAML.stringify(doc));
+    }
+    return renderProgram(stack, readStackConfig(file));
+}
+
+/**
+ * Wildcards in a grant: `*` anywhere (IAM Resource, RBAC verbs or resources), an ARN whose
+ * resource is only a wildcard (`arn:aws:s3:::*`, `arn:aws:route53:::hostedzone/*`), or a
+ * subscription-, resource-group- or project-wide scope. Strings holding JSON (IAM policy
+ * documents) are searched too.
+ */
+export function broadGrants(value: unknown, at = ""): string[] {
+    if (typeof value === "string") {
+        const trimmed = value.trim();
+        if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+            try {
+                return broadGrants(JSON.parse(trimmed), at);
+            } catch {
+                /* not JSON: check it as a string */
+            }
+        }
+        if (trimmed === "*") return [`${at}: "*"`];
+        const arn = /^arn:[^:]+:([^:]+):[^:]*:[^:]*:(.*)$/.exec(trimmed);
+        if (arn) {
+            const [, service, resource] = arn;
+            // S3 ARNs have no resource type: "bucket/*" is one bucket's objects.
+            const wildcardOnly = service === "s3" ? resource.startsWith("*") : /^([a-z-]+[/:])?\*$/.test(resource) || resource.startsWith("*");
+            if (wildcardOnly) return [`${at}: ${trimmed}`];
+        }
+        if (/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?\/?$/i.test(trimmed)) return [`${at}: subscription/resource-group scope ${trimmed}`];
+        return [];
+    }
+    if (Array.isArray(value)) return value.flatMap((v, i) => broadGrants(v, `${at}[${i}]`));
+    if (isUnscopableStatement(value)) return [];
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => broadGrants(v, at ? `${at}.${k}` : k));
+    return [];
+}
+
+/**
+ * IAM statements whose actions have nothing narrower to name: Route53's GetChange polls a
+ * change id that only exists once the record is submitted, so AWS offers `change/*` alone.
+ */
+const UNSCOPABLE: Record<string, string> = { "route53:GetChange": "arn:aws:route53:::change/*" };
+function isUnscopableStatement(value: unknown): boolean {
+    if (!value || typeof value !== "object" || !("Action" in value) || !("Resource" in value)) return false;
+    const list = (v: unknown) => (Array.isArray(v) ? v : [v]).map(String);
+    const actions = list((value as Raw).Action);
+    const resources = list((value as Raw).Resource);
+    return actions.every((a) => a in UNSCOPABLE) && resources.every((r) => actions.some((a) => UNSCOPABLE[a] === r));
+}
+
+/**
+ * A grant on a whole GCP project. A project binding whose IAM condition limits it to names
+ * under one prefix (`resource.name.startsWith(...)`, how Secret Manager scopes by prefix) is not.
+ */
+export function isProjectWide(resource: RenderedResource): boolean {
+    if (!/^gcp:projects\/iAM(Member|Binding|Policy):/.test(resource.type)) return false;
+    const expression = (resource.inputs.condition as Raw | undefined)?.expression;
+    return !(typeof expression === "string" && /^resource\.name\.startsWith\("projects\/[^"]+\/secrets\/[^"]+"\)$/.test(expression));
+}
+
+/** A resource and everything below it in the parent tree. */
+export function descendants(doc: RenderDocument, root: RenderedResource): RenderedResource[] {
+    const found = [root];
+    for (let i = 0; i < found.length; i++) found.push(...doc.resources.filter((r) => r.parent === found[i].urn));
+    return found;
+}
+
+/**
+ * A cluster that records the grants it is asked for and hands out the given backup storage
+ * (`sourceCluster` becomes the prefix); one identity per service account.
+ */
+export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], storage?: Omit<BackupStorage, "prefix">): PlatformCluster {
+    const identity = (sa: string): WorkloadIdentity => ({ serviceAccountAnnotations: { "example.com/identity": sa }, podLabels: { "example.com/use": "true" }, resources: [] });
+    return {
+        name: "fake",
+        cloud: "existing",
+        environment: "local",
+        kubeconfig: pulumi.output("kubeconfig"),
+        provider: undefined as never,
+        apiEndpoint: pulumi.output("https://fake"),
+        oidcIssuer: pulumi.output(undefined),
+        privateRanges: [],
+        workloadIdentity: (namespace, sa, grant) => {
+            calls.push({ sa: `${namespace}/${sa}`, grant });
+            return identity(`${namespace}/${sa}`);
+        },
+        backupStorage: (sourceCluster?: string) => {
+            if (!storage) throw new Error("this fake cluster has no backup storage");
+            return { ...storage, prefix: sourceCluster ?? "fake" };
+        },
+        secretStoreProvider: () => ({}),
+        dns01Solver: () => undefined,
+        gatewayServiceAnnotations: () => ({}),
+    };
+}
