@@ -50,7 +50,7 @@ describe("tenancy: the Tenant component", () => {
         const doc = await renderTenant();
         const sync = ofKind(doc, ":Kustomization")[0];
         const box = [...ofKind(doc, ":NetworkPolicy"), ...ofKind(doc, ":ResourceQuota"), ...ofKind(doc, ":LimitRange")];
-        assert.equal(box.length, 8);
+        assert.equal(box.length, 4);
         for (const r of box) assert.ok(sync.dependencies.includes(r.urn), `the sync does not wait for ${r.name}`);
     });
 

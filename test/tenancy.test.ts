@@ -6,10 +6,7 @@
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram, stackFilePath } from "../scripts/render-program";
 import { editedStackFile, input, settingsOf } from "./mocks";
-
-type Raw = Record<string, any>;
-// The stacks whose clusters render offline; staging and production join once their clouds land.
-const STACKS = ["local"];
+import { cidrContains, onCluster, Raw, releaseOn, ROLE_BINDING, sortBy, STACKS, subtree, targetsOf, tenantOn } from "./tenancy-helpers";
 /** What the real stack files leave out, on a copy of local: GitOps, labels, private egress, a restore. */
 const variant = (settings: Raw) => {
     settings.clusters[0].restore = { schedule: "tenants-daily" };
@@ -22,9 +19,7 @@ const CASES = [
     { title: "local with GitOps, labels, private egress and a restore", stack: "local", file: editedStackFile("local", variant) },
 ];
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
-
-export const DEFAULT_QUOTA = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
+const DEFAULT_QUOTA = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
 const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
 /** Each allow rule the issue names, by direction. */
 const EXPECTED_INGRESS = [{ from: [ns("monitoring")] }, { from: [ns("gateway-system")] }, { from: [{ podSelector: {} }] }];
@@ -44,45 +39,16 @@ function clusterNetworks(cluster: Raw): string[] {
     }
 }
 
-const ipOf = (cidr: string) => cidr.split("/")[0].split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-/** Whether `outer` contains every address of `inner`. */
-export function cidrContains(outer: string, inner: string): boolean {
-    const [ob, ib] = [Number(outer.split("/")[1]), Number(inner.split("/")[1])];
-    const block = 2 ** (32 - ob);
-    return ob <= ib && Math.floor(ipOf(outer) / block) === Math.floor(ipOf(inner) / block);
-}
-
-/** A resource and everything below it in the parent tree. */
-export function subtree(doc: RenderDocument, root: RenderedResource): RenderedResource[] {
-    const below = new Set([root.urn]);
-    let grew = true;
-    while (grew) {
-        grew = false;
-        for (const r of doc.resources) if (!below.has(r.urn) && below.has(r.parent)) (below.add(r.urn), (grew = true));
-    }
-    return doc.resources.filter((r) => below.has(r.urn));
-}
-
-const ancestors = (doc: RenderDocument, urn: string): string[] => {
-    const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
-    const chain: string[] = [];
-    for (let r = byUrn.get(urn); r?.parent; r = byUrn.get(r.parent)) chain.push(r.parent);
-    return chain;
-};
-
 /** Rules of every policy as `[direction, podSelector, rule]`, so extra or missing ones show. */
 function rulesOf(policies: RenderedResource[], key: "ingress" | "egress") {
     return policies.flatMap((p) => ((input(p, `spec.${key}`) as unknown[]) ?? []).map((rule) => ({ podSelector: input(p, "spec.podSelector"), rule })));
 }
 
-const sortBy = <T>(items: T[]) => [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
 for (const { title, stack, file } of CASES) {
     describe(`tenancy: every tenant of ${title} on every target cluster`, () => {
         const raw = settingsOf(readStackConfig(file)) as Raw;
-        const clusters: Raw[] = raw.clusters;
         const tenants: Raw[] = raw.tenants ?? [];
-        const targets = (t: Raw) => clusters.filter((c) => !t.clusters || t.clusters.includes(c.name));
+        const targets = (t: Raw) => targetsOf(raw, t);
         let doc: RenderDocument;
         before(async () => (doc = await renderProgram(stack, readStackConfig(file))));
 
@@ -97,15 +63,17 @@ for (const { title, stack, file } of CASES) {
             for (const c of targets(t)) {
                 describe(`${t.name} on ${c.name}`, () => {
                     let own: RenderedResource[];
+                    let cluster: (r: RenderedResource) => boolean;
                     const one = (type: string) => {
                         const found = own.filter((r) => r.type === type);
                         assert.equal(found.length, 1, `expected one ${type} in ${t.name} on ${c.name}, got ${found.length}`);
                         return found[0];
                     };
                     before(() => {
-                        const tenant = doc.resources.find((r) => r.type === "platform:tenancy:Tenant" && r.name === `${c.name}-${t.name}`);
+                        const tenant = tenantOn(doc, c.name, t.name);
                         assert.ok(tenant, "the Tenant is missing");
                         own = subtree(doc, tenant);
+                        cluster = onCluster(doc, c.name);
                     });
 
                     it("lives in its own namespace on this cluster's provider, with team, Flux and restricted Pod Security labels", () => {
@@ -119,10 +87,8 @@ for (const { title, stack, file } of CASES) {
                             "pod-security.kubernetes.io/warn": "restricted",
                             "toolkit.fluxcd.io/tenant": t.name,
                         });
-                        const clusterUrn = doc.resources.find((r) => r.type.startsWith("platform:clusters:") && r.name === c.name)?.urn;
-                        assert.ok(clusterUrn, `no cluster component ${c.name}`);
                         for (const r of own.filter((x) => x.custom)) {
-                            assert.ok(ancestors(doc, r.provider).includes(clusterUrn), `${r.name} must use ${c.name}'s provider, uses ${r.provider}`);
+                            assert.ok(cluster(r), `${r.name} must use ${c.name}'s provider, uses ${r.provider}`);
                             if (r.type !== "kubernetes:core/v1:Namespace") assert.equal(input(r, "metadata.namespace"), t.name, `${r.name} must stay in ${t.name}`);
                         }
                     });
@@ -187,8 +153,8 @@ for (const { title, stack, file } of CASES) {
                     });
 
                     it(t.gitops ? "syncs its repository as a ServiceAccount that can only edit its namespace" : "has no GitOps sync", () => {
-                        const flux = own.filter((r) => r.type.includes("toolkit.fluxcd.io"));
-                        if (!t.gitops) return assert.deepEqual(flux, []);
+                        const syncs = own.filter((r) => r.type.includes("toolkit.fluxcd.io"));
+                        if (!t.gitops) return assert.deepEqual(syncs, []);
                         const source = one("kubernetes:source.toolkit.fluxcd.io/v1:GitRepository");
                         const sync = one("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization");
                         assert.equal(input(source, "spec.url"), t.gitops.url);
@@ -199,35 +165,11 @@ for (const { title, stack, file } of CASES) {
                         assert.equal(input(sync, "spec.suspend"), c.restore !== undefined);
                         const account = input(sync, "spec.serviceAccountName");
                         assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account), `no ServiceAccount ${account}`);
-                        const grants = doc.resources.filter((r) => r.type.endsWith("RoleBinding") && (r.inputs.subjects as Raw[]).some((s) => s.kind === "ServiceAccount" && s.name === account && s.namespace === t.name));
+                        const grants = doc.resources.filter((r) => cluster(r) && r.type.endsWith("RoleBinding") && (r.inputs.subjects as Raw[]).some((s) => s.kind === "ServiceAccount" && s.name === account && s.namespace === t.name));
                         assert.deepEqual(grants.map((g) => [g.type, input(g, "metadata.namespace"), input(g, "roleRef.name")]), [[ROLE_BINDING, t.name, "edit"]]);
-                    });
-
-                    it("reads secrets through its own store, scoped to tenants/<name>/ only", () => {
-                        const store = one("kubernetes:external-secrets.io/v1:SecretStore");
-                        const provider = input(store, "spec.provider") as Raw;
-                        const text = JSON.stringify(provider);
-                        assert.doesNotMatch(text, /"namespace":/, "External Secrets rejects a namespaced store whose selectors name a namespace");
-                        const accounts = own.filter((r) => r.type === "kubernetes:core/v1:ServiceAccount").map((r) => input(r, "metadata.name"));
-                        const identityOf = (r: RenderedResource) => !own.includes(r) && store.dependencies.includes(r.urn);
-                        const identity = doc.resources.filter(identityOf);
-                        if (c.cloud === "existing") {
-                            const remote = `secrets-tenants-${t.name}`;
-                            assert.equal(provider.kubernetes.remoteNamespace, remote);
-                            const account = provider.kubernetes.auth.serviceAccount.name;
-                            assert.ok(accounts.includes(account), `the store authenticates as ${account}, which the tenant does not own`);
-                            const readers = doc.resources.filter((r) => r.type === ROLE_BINDING && input(r, "metadata.namespace") === remote);
-                            assert.ok(readers.length > 0, `nothing grants reads in ${remote}`);
-                            for (const r of readers) assert.deepEqual(r.inputs.subjects, [{ kind: "ServiceAccount", name: account, namespace: t.name }]);
-                            const elsewhere = doc.resources.filter((r) => r.type.endsWith("Binding") && input(r, "metadata.namespace") !== remote && (r.inputs.subjects as Raw[]).some((s) => s.name === account && s.namespace === t.name));
-                            assert.deepEqual(elsewhere.map((r) => r.name), [], "the secrets account holds nothing outside its secrets namespace");
-                        }
-                        // Whatever the cloud: the identity behind the store names this tenant's prefix and no one else's.
-                        const scope = JSON.stringify([provider, identity.map((r) => r.inputs)]);
-                        assert.ok(identity.length > 0, "the store waits for no identity");
-                        assert.match(scope, new RegExp(`tenants[/-]${t.name}`));
-                        for (const other of tenants.filter((o) => o.name !== t.name)) assert.doesNotMatch(scope, new RegExp(`tenants[/-]${other.name}(?![a-z0-9-])`));
-                        assert.doesNotMatch(scope, /platform\//);
+                        const flux = releaseOn(doc, c.name, "flux2");
+                        assert.equal(!!flux, raw.addons?.flux?.enabled !== false, "the platform installs Flux unless disabled");
+                        if (flux) for (const r of [source, sync]) assert.ok(r.dependencies.includes(flux.urn), `${r.name} must wait for Flux's CRDs`);
                     });
                 });
             }

@@ -22,18 +22,22 @@ export interface EgressOptions {
 }
 
 /**
- * The policies of one tenant namespace, by role (`default-deny` first). Policies are additive:
- * the deny selects every pod for both directions, so only what an `allow-*` names gets through.
+ * The policies of one tenant namespace, by name: `default-deny` selects every pod for both
+ * directions with no rules, and `tenant-allow` lists what gets through. Policies are additive,
+ * so one allow policy means the same as one per rule; it is one object instead of five, and
+ * every object is a resource in every preview (docs/performance.md, "Tenants at scale").
  */
 export function networkPolicySpecs({ privateRanges, allowPrivateEgress = false }: EgressOptions): Record<string, Spec> {
     const everyPod = {};
+    const sameNamespace = { podSelector: everyPod };
     return {
-        // No ingress/egress rules at all: an empty rule list would allow nothing, but an empty
-        // rule (`[{}]`) would allow everything, so the keys are left out entirely.
+        // The rule keys are left out entirely: an empty rule list allows nothing, but an empty
+        // rule (`[{}]`) would allow everything.
         "default-deny": { podSelector: everyPod, policyTypes: ["Ingress", "Egress"] },
-        "allow-dns": {
+        "tenant-allow": {
             podSelector: everyPod,
-            policyTypes: ["Egress"],
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [inNamespace(MONITORING_NAMESPACE)] }, { from: [inNamespace(GATEWAY_NAMESPACE)] }, { from: [sameNamespace] }],
             egress: [
                 {
                     // Both selectors in one peer: kube-dns pods AND in kube-system, not either.
@@ -43,20 +47,7 @@ export function networkPolicySpecs({ privateRanges, allowPrivateEgress = false }
                         { protocol: "TCP", port: 53 },
                     ],
                 },
-            ],
-        },
-        "allow-from-monitoring": { podSelector: everyPod, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(MONITORING_NAMESPACE)] }] },
-        "allow-from-gateway": { podSelector: everyPod, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(GATEWAY_NAMESPACE)] }] },
-        "allow-same-namespace": {
-            podSelector: everyPod,
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [{ podSelector: everyPod }] }],
-            egress: [{ to: [{ podSelector: everyPod }] }],
-        },
-        "allow-https-egress": {
-            podSelector: everyPod,
-            policyTypes: ["Egress"],
-            egress: [
+                { to: [sameNamespace] },
                 {
                     to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [METADATA_CIDR, ...(allowPrivateEgress ? [] : privateRanges)] } }],
                     ports: [{ protocol: "TCP", port: 443 }],
