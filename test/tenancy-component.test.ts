@@ -61,6 +61,20 @@ describe("tenancy: the Tenant component", () => {
         }
     });
 
+    it("gives back the stack trace limit it lowers while building, also when building fails", async () => {
+        const before = Error.stackTraceLimit;
+        try {
+            Error.stackTraceLimit = 7;
+            await renderTenant();
+            assert.equal(Error.stackTraceLimit, 7);
+            const broken = { name: "kind", privateRanges: null } as unknown as ExistingCluster;
+            await assert.rejects(record("unit", stackConfig({}), () => new Tenant("broken", { config: tenantConfig, cluster: broken, platformReleases: {} })));
+            assert.equal(Error.stackTraceLimit, 7);
+        } finally {
+            Error.stackTraceLimit = before;
+        }
+    });
+
     it("binds only the groups a role lists: no binding for a role without groups", async () => {
         const doc = await renderTenant();
         const groupBindings = ofKind(doc, ":RoleBinding").filter((r) => (r.inputs.subjects as { kind: string }[]).every((s) => s.kind === "Group"));
