@@ -77,8 +77,8 @@ async function main(): Promise<number> {
     const sizes = values.sizes!.split(",").map(Number);
     const load = () => os.loadavg().map((l) => fmt(l, 2)).join(" ");
     console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average before: ${load()}`);
-    const header = ["tenants", "resources", "time s", "cpu s", "peak MiB", "ms/tenant*", "bare: time s", "cpu s", "peak MiB", "time vs bare"];
-    console.log(header.map((h) => h.padStart(12)).join(""));
+    const header = ["tenants", "resources", "time s", "cpu s", "peak MiB", "ms/tenant*", "bare time s", "bare cpu s", "bare MiB", "vs bare"];
+    console.log(header.map((h) => h.padStart(12)).join(" "));
     const rows: { size: number; t: Measurement; b: Measurement }[] = [];
     for (const size of sizes) {
         const t = child("tenants", size);
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
         const first = rows[0];
         const perTenant = size > first.size ? fmt((t.ms - first.t.ms) / (size - first.size), 2) : "-";
         const cells = [size, t.resources, fmt(t.ms / 1000, 2), fmt(t.cpuMs / 1000, 2), fmt(t.peakRssMiB, 0), perTenant, fmt(b.ms / 1000, 2), fmt(b.cpuMs / 1000, 2), fmt(b.peakRssMiB, 0), `${fmt(t.ms / b.ms, 2)}x`];
-        console.log(cells.map((c) => String(c).padStart(12)).join(""));
+        console.log(cells.map((c) => String(c).padStart(12)).join(" "));
     }
     const at = (size: number) => rows.find((r) => r.size === size);
     const [first, mid, last] = [rows[0], at(100), at(1000)];
