@@ -23,6 +23,17 @@ interface Scope {
     onThisCluster: (r: RenderedResource) => boolean;
 }
 
+/** Whether a Kubernetes label selector selects an object with `labels`. */
+function selects(selector: Raw, labels: Record<string, string>): boolean {
+    const exprs: Raw[] = selector.matchExpressions ?? [];
+    return (
+        Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+        exprs.every((e) =>
+            e.operator === "In" ? e.values.includes(labels[e.key]) : e.operator === "NotIn" ? !e.values.includes(labels[e.key]) : e.operator === "Exists" ? e.key in labels : !(e.key in labels),
+        )
+    );
+}
+
 const ofType = (identity: RenderedResource[], type: string) => identity.filter((r) => r.type === type);
 
 /** Per cloud: the identity reaches only secrets under the tenant's prefix, and only this account may assume it. */
@@ -86,7 +97,7 @@ for (const stack of STACKS) {
 
         for (const t of raw.tenants as Raw[]) {
             for (const c of targetsOf(raw, t)) {
-                it(`${t.name} on ${c.name} (${c.cloud}): its own store, identity scoped to tenants/${t.name}/ only`, () => {
+                it(`${t.name} on ${c.name} (${c.cloud}): its own store, identity scoped to tenants/${t.name}/ only, no platform store`, () => {
                     const tenant = tenantOn(doc, c.name, t.name);
                     assert.ok(tenant, "the Tenant is missing");
                     const own = subtree(doc, tenant);
@@ -106,9 +117,18 @@ for (const stack of STACKS) {
                     assert.equal(!!eso, raw.addons?.externalSecrets?.enabled !== false, "the platform installs External Secrets unless disabled");
                     if (eso) assert.ok(store.dependencies.includes(eso.urn), "the store must wait for External Secrets' CRDs");
 
+                    const labels = input(own.find((r) => r.type === "kubernetes:core/v1:Namespace")!, "metadata.labels") as Record<string, string>;
+                    const onThisCluster = onCluster(doc, c.name);
+                    for (const shared of doc.resources.filter((r) => onThisCluster(r) && r.type.endsWith(":ClusterSecretStore"))) {
+                        const conditions: Raw[] = input(shared, "spec.conditions") as Raw[] ?? [];
+                        assert.ok(conditions.length > 0, `${shared.name} is open to every namespace`);
+                        const opens = conditions.some((k) => (k.namespaces ?? []).includes(t.name) || (k.namespaceSelector && selects(k.namespaceSelector, labels)) || (k.namespaceRegexes ?? []).some((re: string) => new RegExp(re).test(t.name)));
+                        assert.ok(!opens, `${shared.name} is usable from ${t.name}`);
+                    }
+
                     const scope = cloudScope[c.cloud];
                     assert.ok(scope, `no scope check for cloud ${c.cloud}`);
-                    scope({ doc, tenant: t.name, account: account[0], store, identity, onThisCluster: onCluster(doc, c.name) });
+                    scope({ doc, tenant: t.name, account: account[0], store, identity, onThisCluster });
                     // Whatever the cloud: nothing behind the store names another tenant's prefix or the platform's.
                     const behind = JSON.stringify([input(store, "spec.provider"), identity.map((r) => r.inputs)]);
                     for (const other of (raw.tenants as Raw[]).filter((o) => o.name !== t.name)) assert.doesNotMatch(behind, new RegExp(`tenants[/_-]${escape(other.name)}(?![a-z0-9-])`));

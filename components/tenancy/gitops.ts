@@ -22,7 +22,11 @@ export interface TenantGitOpsArgs {
     readonly boxedInBy?: pulumi.Resource[];
 }
 
-/** Creates the reconciler ServiceAccount, its binding, the GitRepository and the Kustomization under `parent`. */
+/**
+ * Creates the reconciler ServiceAccount, its binding, the GitRepository and the Kustomization.
+ * @param name the Tenant's resource name, which prefixes its children's
+ * @param parent the Tenant: its children inherit its Kubernetes provider
+ */
 export function tenantGitOps(name: string, args: TenantGitOpsArgs, parent: pulumi.Resource) {
     const { namespace, repository, suspend = false, boxedInBy = [] } = args;
     const flux = args.release ? [args.release] : [];

@@ -37,7 +37,11 @@ export function namespacedProvider(block: unknown, namespace: string): unknown {
     );
 }
 
-/** Creates the tenant's secrets ServiceAccount and SecretStore under `parent`. */
+/**
+ * Creates the tenant's secrets ServiceAccount and SecretStore.
+ * @param name the Tenant's resource name, which prefixes its children's
+ * @param parent the Tenant: its children inherit its Kubernetes provider
+ */
 export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pulumi.Resource) {
     const { tenant, cluster } = args;
     const prefix = secretPrefixFor(tenant);

@@ -22,6 +22,8 @@ export const TENANT_ROLES = ["edit", "view"] as const;
 /**
  * The labels the platform sets on a tenant namespace. They win over the tenant's own labels
  * (which the schema already keeps off these prefixes), so config cannot loosen Pod Security.
+ * @param tenant the tenant's name, which is also its namespace
+ * @param extra the tenant's own labels from config. Default: none.
  */
 export function namespaceLabels(tenant: string, extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -94,7 +96,7 @@ export class Tenant extends pulumi.ComponentResource {
                 this,
             );
         }
-        tenantSecrets(name, { tenant: config.name, namespace, cluster, release: platformReleases.externalSecrets }, this);
+        if (platformReleases.externalSecrets) tenantSecrets(name, { tenant: config.name, namespace, cluster, release: platformReleases.externalSecrets }, this);
 
         return ns;
     }
