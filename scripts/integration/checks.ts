@@ -16,6 +16,17 @@ function same(what: string, actual: unknown, expected: unknown, problems: string
 
 const sorted = (o: Record<string, string> = {}) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 
+/** `kubectl auth can-i` as a member of `group` (it exits 1 on "no"). */
+function canI(cp: ControlPlane, group: string, verb: string, resource: string, namespace: string): string {
+    try {
+        return cp.kubectl("auth", "can-i", verb, resource, "-n", namespace, "--as", "someone", "--as-group", group).trim();
+    } catch (e: any) {
+        const answer = String(e.stdout ?? "").trim();
+        if (answer === "no") return answer;
+        throw e;
+    }
+}
+
 export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], policies: string[], metadataCidr: string, say: (line: string) => void) {
     const problems: string[] = [];
     const namespaces = get(cp, "namespaces", "-l", TENANT_LABEL).items.map((n: any) => n.metadata.name).sort();
@@ -35,8 +46,11 @@ export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], polici
         same(`${t.name}: NetworkPolicies`, nps.map((n: any) => n.metadata.name).sort(), policies, problems);
         const deny = nps.find((n: any) => n.metadata.name === "default-deny");
         same(`${t.name}: default-deny`, deny && { podSelector: deny.spec.podSelector, policyTypes: deny.spec.policyTypes, ingress: deny.spec.ingress, egress: deny.spec.egress }, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, problems);
-        const https = nps.find((n: any) => n.metadata.name === "allow-https-egress");
-        same(`${t.name}: allow-https-egress except`, https?.spec.egress?.[0]?.to?.[0]?.ipBlock?.except, t.httpsEgressExcept, problems);
+        // The one egress rule to 0.0.0.0/0 (HTTPS), whichever policy holds it.
+        const toInternet = nps.flatMap((n: any) => n.spec.egress ?? []).filter((rule: any) => (rule.to ?? []).some((peer: any) => peer.ipBlock?.cidr === "0.0.0.0/0"));
+        same(`${t.name}: egress rules to 0.0.0.0/0`, toInternet.length, 1, problems);
+        same(`${t.name}: HTTPS egress port`, toInternet[0]?.ports, [{ port: 443, protocol: "TCP" }], problems);
+        same(`${t.name}: HTTPS egress except`, toInternet[0]?.to?.find((peer: any) => peer.ipBlock)?.ipBlock?.except, t.httpsEgressExcept, problems);
         if (!t.httpsEgressExcept.includes(metadataCidr)) problems.push(`${t.name}: expectation lacks the metadata CIDR`);
 
         const bindings = get(cp, "rolebindings", "-n", t.name).items;
@@ -48,10 +62,13 @@ export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], polici
         }
         // The API server itself answers whether the bound group may do what the role says.
         for (const group of t.groups.edit) {
-            const can = cp.kubectl("auth", "can-i", "create", "deployments", "-n", t.name, "--as", "someone", "--as-group", group).trim();
-            same(`${t.name}: ${group} may create deployments`, can, "yes", problems);
-            const cannot = cp.kubectl("auth", "can-i", "create", "rolebindings", "-n", t.name, "--as", "someone", "--as-group", group).trim();
-            same(`${t.name}: ${group} may not create rolebindings`, cannot, "no", problems);
+            same(`${t.name}: ${group} may create deployments`, canI(cp, group, "create", "deployments", t.name), "yes", problems);
+            same(`${t.name}: ${group} may not create rolebindings`, canI(cp, group, "create", "rolebindings", t.name), "no", problems);
+            same(`${t.name}: ${group} may not create deployments in kube-system`, canI(cp, group, "create", "deployments", "kube-system"), "no", problems);
+        }
+        for (const group of t.groups.view) {
+            same(`${t.name}: ${group} may list pods`, canI(cp, group, "list", "pods", t.name), "yes", problems);
+            same(`${t.name}: ${group} may not create deployments`, canI(cp, group, "create", "deployments", t.name), "no", problems);
         }
         say(`${t.name}: namespace, quota ${JSON.stringify(sorted(quota.spec.hard))}, limit range, ${nps.length} network policies, ${bindings.length} role bindings`);
     }

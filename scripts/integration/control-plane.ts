@@ -1,7 +1,7 @@
 /**
  * A throwaway Kubernetes control plane on 127.0.0.1 for the integration tier: etcd,
- * kube-apiserver and kube-controller-manager (only its namespace controller, which
- * finalizes deleted namespaces) from .tools/bin, on free ports, with certificates made
+ * kube-apiserver and kube-controller-manager (only the namespace, resource quota, cluster
+ * role aggregation and garbage collector controllers) from .tools/bin, on free ports, with certificates made
  * by openssl and a static token for the program. No kubelet, no nodes: the platform's
  * tenancy objects are API objects, and that is what the tier checks.
  */
@@ -151,7 +151,11 @@ export async function startControlPlane(dir: string, bin: string, log: (line: st
         });
         start("kube-controller-manager", [
             `--kubeconfig=${kubeconfig}`,
-            "--controllers=namespace",
+            // namespace: finalizes deleted namespaces; resourcequota: fills in a quota's
+            // status, which the Kubernetes provider waits for; clusterrole-aggregation: gives
+            // the built-in edit/view ClusterRoles (aggregated) their rules; garbagecollector:
+            // completes the provider's foreground deletes (finalizer foregroundDeletion).
+            "--controllers=namespace,resourcequota,clusterrole-aggregation,garbagecollector",
             "--leader-elect=false",
             "--secure-port=0",
             "--use-service-account-credentials=false",

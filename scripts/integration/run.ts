@@ -122,6 +122,8 @@ async function main() {
         const stackFile = path.join(dirs.project, `Pulumi.${STACK}.yaml`);
         const stack = await phase(`stack ${STACK}: file backend, passphrase secrets, existing cluster, tenants on, add-ons off`, async () => {
             fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dirs.project, "Pulumi.yaml"));
+            // The CLI checks that Pulumi.yaml's `main: dist/index.js` exists next to it.
+            fs.symlinkSync(path.join(ROOT, "dist"), path.join(dirs.project, "dist"));
             const s = await LocalWorkspace.createStack(
                 { stackName: STACK, projectName: "platform", program: async () => platformProgram() },
                 { workDir: dirs.project, pulumiCommand, secretsProvider: "passphrase" },

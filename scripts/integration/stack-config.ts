@@ -11,7 +11,7 @@ export interface ExpectedTenant {
     quota: Record<string, string>;
     limits: { defaultRequest: { cpu: string; memory: string }; default: { cpu: string; memory: string } };
     groups: { edit: string[]; view: string[] };
-    /** CIDRs that allow-https-egress keeps out of 0.0.0.0/0. */
+    /** CIDRs that the HTTPS egress rule keeps out of 0.0.0.0/0. */
     httpsEgressExcept: string[];
 }
 
@@ -62,7 +62,7 @@ export const expectedTenants: ExpectedTenant[] = [
     },
 ];
 
-export const NETWORK_POLICIES = ["allow-dns", "allow-from-gateway", "allow-from-monitoring", "allow-https-egress", "allow-same-namespace", "default-deny"];
+export const NETWORK_POLICIES = ["default-deny", "tenant-allow"];
 
 /** Sets `config:` of a stack file written by `pulumi stack init` (keeps its encryptionsalt). */
 export function writeStackConfig(file: string, config: Record<string, unknown>) {
