@@ -172,8 +172,11 @@ async function main() {
 
         await phase("pulumi preview --policy-pack policy: the integration stack passes (mandatory level)", async () => {
             const rec = recorder();
-            await stack.preview({ policyPacks: [path.join(ROOT, "policy")], onEvent: rec.onEvent, color: "never" });
+            const preview = await stack.preview({ policyPacks: [path.join(ROOT, "policy")], onEvent: rec.onEvent, color: "never" });
             say(`policy events: ${rec.policy.length ? JSON.stringify(rec.policy) : "none"}`);
+            const passed = preview.stdout.split("\n").find((line) => /✅ platform@v\S+ \(local: /.test(line));
+            assert(passed, `the CLI did not report the platform pack as passed:\n${preview.stdout.slice(-1500)}`);
+            say(`the CLI reports: ${passed.trim()}`);
             assert(!rec.policy.some((p) => p.level === "mandatory"), "a mandatory policy fired on the integration stack");
         });
 
