@@ -19,7 +19,11 @@ import { PlatformCluster } from "../types";
 import { CertManager } from "./cert-manager";
 import { EnvoyGateway } from "./envoy-gateway";
 import { ExternalSecrets } from "./external-secrets";
+import { Falco } from "./falco";
+import { Flux } from "./flux";
 import { HelmAddon } from "./helm-addon";
+import { Kyverno } from "./kyverno";
+import { Monitoring } from "./monitoring";
 import { restoreFromBackup } from "./restore";
 import { Velero } from "./velero";
 
@@ -91,8 +95,30 @@ export class Platform extends pulumi.ComponentResource {
                   )
                 : undefined,
             externalSecrets: config.externalSecrets.enabled ? new ExternalSecrets(`${name}-external-secrets`, { cluster, secretPrefix: config.externalSecrets.secretPrefix }, child) : undefined,
-            // monitoring, kyverno (validationFailureAction: kyvernoFailureAction(config, this.restoring)), falco, flux: one line each.
+            falco: config.falco.enabled ? new Falco(`${name}-falco`, { cluster }, child) : undefined,
+            flux: config.flux.enabled ? new Flux(`${name}-flux`, { cluster, platformRepository: config.flux.platformRepository, suspend: this.restoring }, child) : undefined,
+            // monitoring needs the gateway and kyverno every other add-on: both follow.
         };
+        if (config.monitoring.enabled) {
+            const gateway = addons.envoyGateway as EnvoyGateway | undefined;
+            const grafanaRoute = gateway && { domain: clusterConfig.dns?.domain ?? localDomain(cluster.name), tls: certManager !== undefined, after: [gateway.release, gateway.gateway] };
+            addons.monitoring = new Monitoring(`${name}-monitoring`, { cluster, settings: config.monitoring, grafanaRoute, alertmanagerWebhookUrl: args.secrets.alertmanagerWebhookUrl }, child);
+        }
+        if (config.kyverno.enabled) {
+            // Policies apply once every other add-on is up, and never in their namespaces.
+            const others = Object.values(addons).filter((addon): addon is HelmAddon => addon !== undefined);
+            addons.kyverno = new Kyverno(
+                `${name}-kyverno`,
+                {
+                    cluster,
+                    settings: config.kyverno,
+                    validationFailureAction: kyvernoFailureAction(config, this.restoring),
+                    platformNamespaces: others.map((addon) => addon.namespaceName),
+                    platformReleases: others.map((addon) => addon.release),
+                },
+                child,
+            );
+        }
         const installed = Object.entries(addons).filter((entry): entry is [AddonName, HelmAddon] => entry[1] !== undefined);
         this.releases = Object.fromEntries(installed.map(([addon, component]) => [addon, component.release]));
 
@@ -106,7 +132,7 @@ export class Platform extends pulumi.ComponentResource {
         }
 
         this.gatewayAddress = (addons.envoyGateway as EnvoyGateway | undefined)?.address ?? pulumi.output(undefined);
-        this.grafanaUrl = pulumi.output(undefined);
+        this.grafanaUrl = (addons.monitoring as Monitoring | undefined)?.grafanaUrl ?? pulumi.output(undefined);
         this.backupBucket = velero ? pulumi.output(velero.storage.bucket) : pulumi.output(undefined);
         this.registerOutputs({ gatewayAddress: this.gatewayAddress, backupBucket: this.backupBucket });
     }

@@ -1,0 +1,56 @@
+/**
+ * Falco: runtime threat detection on every node, with the platform's rules for API and
+ * PostgreSQL containers (falco-rules.ts) on top of Falco's own stable rule set.
+ *
+ * Values checked against the falco chart 9.1.0 (falcosecurity/charts, tag falco-9.1.0,
+ * charts/falco/values.yaml; app 0.44.1). Falco's own rules come from the falco-rules 5.1.0
+ * artifact (falcosecurity/rules, tag falco-rules-5.1.0), pinned in versions.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformCluster } from "../types";
+import { artifacts, charts } from "../versions";
+import { falcoRulesYaml } from "./falco-rules";
+import { HelmAddon } from "./helm-addon";
+
+export const FALCO_NAMESPACE = "falco";
+/** The file name under /etc/falco/rules.d: loaded after falco_rules.yaml, whose macros it reuses. */
+export const PLATFORM_RULES_FILE = "platform-rules.yaml";
+
+export interface FalcoArgs {
+    readonly cluster: PlatformCluster;
+    /** Install after these. Default: none (installs in parallel with the other add-ons). */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Falco extends HelmAddon {
+    constructor(name: string, args: FalcoArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(
+            name,
+            {
+                cluster: args.cluster,
+                namespace: FALCO_NAMESPACE,
+                // Falco reads every process on the node through eBPF: it needs host PID, /proc and /sys.
+                podSecurity: "privileged",
+                chart: charts.falco,
+                values: () => ({
+                    // CO-RE eBPF: no kernel module to build or download per node kernel (managed node
+                    // images and kind alike), and no driver loader init container.
+                    driver: { kind: "modern_ebpf" },
+                    // Alerts as JSON lines on stdout, flushed at once: log pipelines pick them up as events.
+                    tty: true,
+                    falco: { json_output: true, json_include_output_property: true },
+                    falcoctl: {
+                        // Following the artifact would swap rules under a running cluster weekly; pins change in review.
+                        artifact: { follow: { enabled: false } },
+                        config: { artifact: { install: { refs: [artifacts.falcoRules] }, follow: { refs: [artifacts.falcoRules] } } },
+                    },
+                    customRules: { [PLATFORM_RULES_FILE]: falcoRulesYaml() },
+                }),
+                dependsOn: args.dependsOn,
+            },
+            opts,
+            "platform:addons:Falco",
+        );
+        this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
+    }
+}

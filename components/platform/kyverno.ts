@@ -1,0 +1,161 @@
+/**
+ * Kyverno and the platform's ClusterPolicies: pod-security (the restricted Pod Security
+ * Standard), restrict-registries, require-labels and disallow-latest-tag. They govern the
+ * tenants' workloads; the platform's own namespaces are excluded so the platform can never
+ * lock itself out (their pods come from pinned charts, and each namespace already carries
+ * its own Pod Security Admission level).
+ *
+ * Values checked against kyverno 3.9.0 (charts/kyverno/values.yaml at tag kyverno-chart-3.9.0
+ * of kyverno/kyverno; app v1.19.0); ClusterPolicy fields against the kyverno.io/v1 CRD of
+ * that chart (per-rule `validate.failureAction`, which replaces the deprecated
+ * `spec.validationFailureAction`).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AddonsConfig } from "../config";
+import { PlatformCluster } from "../types";
+import { charts } from "../versions";
+import { HelmAddon } from "./helm-addon";
+
+export const KYVERNO_NAMESPACE = "kyverno";
+export type FailureAction = AddonsConfig["kyverno"]["validationFailureAction"];
+
+/** Kubernetes' own namespaces: never governed, whatever the platform runs. */
+export const systemNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
+
+export interface KyvernoArgs {
+    readonly cluster: PlatformCluster;
+    /** `addons.kyverno`: allowed registries, required labels, and the configured failure action. */
+    readonly settings: AddonsConfig["kyverno"];
+    /**
+     * What a violation does. Default: `settings.validationFailureAction` (Audit in local and
+     * staging, Enforce in production). The Platform passes "Audit" while the cluster restores
+     * from backup, so restored workloads are reported, not rejected.
+     */
+    readonly validationFailureAction?: FailureAction;
+    /** The add-ons' namespaces (Kyverno's own included): excluded from every policy and from the webhooks. */
+    readonly platformNamespaces: string[];
+    /** Releases of the other add-ons: the policies apply only once the platform is up. Default: none. */
+    readonly platformReleases?: pulumi.Input<pulumi.Resource>[];
+    /** Install after these. Default: none. */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Kyverno extends HelmAddon {
+    readonly policies: k8s.apiextensions.CustomResource[];
+
+    constructor(name: string, args: KyvernoArgs, opts?: pulumi.ComponentResourceOptions) {
+        const excluded = [...new Set([...systemNamespaces, KYVERNO_NAMESPACE, ...args.platformNamespaces])];
+        const production = args.cluster.environment === "production";
+        super(
+            name,
+            {
+                cluster: args.cluster,
+                namespace: KYVERNO_NAMESPACE,
+                chart: charts.kyverno,
+                values: () => ({
+                    // Three replicas keep admission available through a node drain; one is enough to try things.
+                    admissionController: { replicas: production ? 3 : 1 },
+                    config: {
+                        // Not even sent to Kyverno: if Kyverno is down, the platform still heals itself.
+                        webhooks: { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excluded }] } },
+                    },
+                }),
+                dependsOn: args.dependsOn,
+            },
+            opts,
+            "platform:addons:Kyverno",
+        );
+
+        const action = args.validationFailureAction ?? args.settings.validationFailureAction;
+        const afterPlatform = { dependsOn: args.platformReleases as pulumi.Resource[] | undefined };
+        this.policies = policySpecs(args.settings, excluded, action).map((policy) =>
+            this.customResource(
+                policy.name,
+                {
+                    apiVersion: "kyverno.io/v1",
+                    kind: "ClusterPolicy",
+                    metadata: { name: policy.name, annotations: { "policies.kyverno.io/title": policy.title, "policies.kyverno.io/category": "Platform" } },
+                    spec: {
+                        background: true,
+                        // An audit-only policy must not block admission just because Kyverno is unreachable.
+                        failurePolicy: action === "Enforce" ? "Fail" : "Ignore",
+                        rules: policy.rules,
+                    },
+                },
+                afterPlatform,
+            ),
+        );
+        this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
+    }
+}
+
+interface PolicySpec {
+    readonly name: string;
+    readonly title: string;
+    readonly rules: Record<string, unknown>[];
+}
+
+/** Registry prefixes end in "/", so `ghcr.io` cannot be satisfied by `ghcr.io.evil.example/`. */
+const asPrefix = (registry: string) => (registry.endsWith("/") ? registry : `${registry}/`);
+
+/** A pattern every container image (init and ephemeral ones too) must match. */
+const imagePattern = (image: string) => ({
+    spec: {
+        containers: [{ image }],
+        "=(initContainers)": [{ image }],
+        "=(ephemeralContainers)": [{ image }],
+    },
+});
+
+export function policySpecs(settings: AddonsConfig["kyverno"], excluded: string[], failureAction: FailureAction): PolicySpec[] {
+    const rule = (name: string, validate: Record<string, unknown>) => ({
+        name,
+        match: { any: [{ resources: { kinds: ["Pod"] } }] },
+        exclude: { any: [{ resources: { namespaces: excluded } }] },
+        validate: { failureAction, ...validate },
+    });
+    const policies: PolicySpec[] = [
+        {
+            name: "pod-security",
+            title: "Restricted Pod Security Standard",
+            rules: [
+                rule("restricted", {
+                    message: "Pods must meet the restricted Pod Security Standard: run as non-root, no privilege escalation, drop ALL capabilities, seccomp RuntimeDefault, no host namespaces, host paths or privileged containers.",
+                    podSecurity: { level: "restricted", version: "latest" },
+                }),
+            ],
+        },
+        {
+            name: "restrict-registries",
+            title: "Restrict image registries",
+            rules: [
+                rule("allowed-registries", {
+                    message: `Images must be fully qualified and come from one of: ${settings.allowedRegistries.map(asPrefix).join(", ")}`,
+                    pattern: imagePattern(settings.allowedRegistries.map((r) => `${asPrefix(r)}*`).join(" | ")),
+                }),
+            ],
+        },
+        {
+            name: "disallow-latest-tag",
+            title: "Disallow the latest tag",
+            rules: [
+                rule("require-image-tag", { message: "Images must name a tag.", pattern: imagePattern("*:*") }),
+                rule("disallow-latest", { message: "The :latest tag is mutable: pin a version.", pattern: imagePattern("!*:latest") }),
+            ],
+        },
+    ];
+    if (settings.requiredLabels.length) {
+        policies.push({
+            name: "require-labels",
+            title: "Require labels",
+            rules: [
+                rule("required-labels", {
+                    message: `Pods must carry the labels ${settings.requiredLabels.join(", ")}.`,
+                    pattern: { metadata: { labels: Object.fromEntries(settings.requiredLabels.map((label) => [label, "?*"])) } },
+                }),
+            ],
+        });
+    }
+    return policies;
+}

@@ -1,0 +1,181 @@
+/**
+ * kube-prometheus-stack: Prometheus, Alertmanager, Grafana, node-exporter and
+ * kube-state-metrics, plus the platform's alert rules (alert-rules.ts) as a PrometheusRule.
+ *
+ * Values checked against kube-prometheus-stack 88.5.3 (charts/kube-prometheus-stack/values.yaml
+ * at tag kube-prometheus-stack-88.5.3 of prometheus-community/helm-charts; app v0.93.1,
+ * Alertmanager v0.34.0) and its grafana subchart 12.11.1 (grafana-community/helm-charts,
+ * tag grafana-12.11.1).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AddonsConfig } from "../config";
+import { PlatformCluster } from "../types";
+import { charts } from "../versions";
+import { alertRuleGroups } from "./alert-rules";
+import { GATEWAY_NAME, GATEWAY_NAMESPACE } from "./envoy-gateway";
+import { HelmAddon } from "./helm-addon";
+
+export const MONITORING_NAMESPACE = "monitoring";
+/** Service names fixed by `fullnameOverride`, so routes and docs do not depend on the release name. */
+export const GRAFANA_SERVICE = "grafana";
+const GRAFANA_ADMIN_SECRET = "grafana-admin";
+const WEBHOOK_SECRET = "alertmanager-webhook";
+/** Where the operator mounts `alertmanagerSpec.secrets`: /etc/alertmanager/secrets/<secret>/<key>. */
+const WEBHOOK_URL_FILE = `/etc/alertmanager/secrets/${WEBHOOK_SECRET}/url`;
+
+export interface MonitoringArgs {
+    readonly cluster: PlatformCluster;
+    /** `addons.monitoring`: Prometheus retention and volume size. */
+    readonly settings: AddonsConfig["monitoring"];
+    /**
+     * Grafana's route on the shared Gateway (envoy-gateway.ts): served at `grafana.<domain>`.
+     * Without `sectionName` the route binds every listener that admits it, which with the
+     * HTTPS redirect on is the HTTPS listener only. Default: no route (reach Grafana with a port-forward).
+     */
+    readonly grafanaRoute?: {
+        readonly domain: string;
+        /** Whether the Gateway terminates TLS for `*.<domain>` (the URL's scheme). */
+        readonly tls: boolean;
+        /** Default: `platform` in `gateway-system` (envoy-gateway.ts). */
+        readonly gateway?: { readonly name: string; readonly namespace: string; readonly sectionName?: string };
+        /** What the route waits for: the release that installs the Gateway API CRDs, the Gateway. Default: none. */
+        readonly after?: pulumi.Input<pulumi.Resource>[];
+    };
+    /** Secret `platform:alertmanagerWebhookUrl`. Default: no receiver (alerts stay in Alertmanager's UI). */
+    readonly alertmanagerWebhookUrl?: pulumi.Output<string>;
+    /** Install after these. Default: none (installs in parallel with the other add-ons). */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Monitoring extends HelmAddon {
+    readonly alertRules: k8s.apiextensions.CustomResource;
+    readonly grafanaRoute?: k8s.apiextensions.CustomResource;
+    /** `https://grafana.<domain>`, or undefined without a route. */
+    readonly grafanaUrl: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        const route = args.grafanaRoute;
+        const grafanaHost = route ? `grafana.${route.domain}` : undefined;
+        const grafanaUrl = route ? `${route.tls ? "https" : "http"}://${grafanaHost}` : undefined;
+        const webhook = args.alertmanagerWebhookUrl;
+        // The chart mounts the Secrets below, so they must exist before the release, yet they
+        // live in the namespace this add-on creates: the release waits on them through promises.
+        const adminSecretReady = deferred<pulumi.Resource>();
+        const webhookSecretReady = deferred<pulumi.Resource | undefined>();
+        super(
+            name,
+            {
+                cluster: args.cluster,
+                namespace: MONITORING_NAMESPACE,
+                // node-exporter needs the host's network, PID namespace and root filesystem.
+                podSecurity: "privileged",
+                chart: charts.kubePrometheusStack,
+                values: () => values(args, grafanaHost, grafanaUrl, webhook !== undefined),
+                dependsOn: [...(args.dependsOn ?? []), adminSecretReady.promise, webhookSecretReady.promise.then((s) => s ?? adminSecretReady.promise)],
+            },
+            opts,
+            "platform:addons:Monitoring",
+        );
+        const inNamespace = { parent: this, dependsOn: [this.namespace] };
+
+        // Default providers are disabled; random needs no credentials, so it gets its own explicit one.
+        const randomProvider = new random.Provider(`${name}-random`, {}, { parent: this });
+        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this, provider: randomProvider });
+        const adminSecret = new k8s.core.v1.Secret(
+            `${name}-grafana-admin`,
+            {
+                metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
+                stringData: { "admin-user": "admin", "admin-password": password.result },
+            },
+            inNamespace,
+        );
+        const webhookSecret = webhook
+            ? new k8s.core.v1.Secret(
+                  `${name}-alertmanager-webhook`,
+                  { metadata: { name: WEBHOOK_SECRET, namespace: MONITORING_NAMESPACE }, stringData: { url: pulumi.secret(webhook) } },
+                  inNamespace,
+              )
+            : undefined;
+        adminSecretReady.resolve(adminSecret);
+        webhookSecretReady.resolve(webhookSecret);
+
+        this.alertRules = this.customResource("alert-rules", {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: { name: "platform-alerts", namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "platform" } },
+            spec: { groups: alertRuleGroups },
+        });
+
+        if (route && grafanaHost) {
+            const gateway = route.gateway ?? { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE };
+            this.grafanaRoute = this.customResource(
+                "grafana-route",
+                {
+                    apiVersion: "gateway.networking.k8s.io/v1",
+                    kind: "HTTPRoute",
+                    metadata: { name: "grafana", namespace: MONITORING_NAMESPACE },
+                    spec: {
+                        parentRefs: [{ name: gateway.name, namespace: gateway.namespace, ...(gateway.sectionName ? { sectionName: gateway.sectionName } : {}) }],
+                        hostnames: [grafanaHost],
+                        rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: GRAFANA_SERVICE, port: 80 }] }],
+                    },
+                },
+                { dependsOn: route.after as pulumi.Resource[] | undefined },
+            );
+        }
+        this.grafanaUrl = pulumi.output(grafanaUrl);
+        this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status, grafanaUrl: this.grafanaUrl });
+    }
+}
+
+function values(args: MonitoringArgs, grafanaHost: string | undefined, grafanaUrl: string | undefined, webhook: boolean): Record<string, unknown> {
+    return {
+        // Object names stay the same whatever the release is called (the chart cuts them at 26 characters).
+        fullnameOverride: "kube-prometheus-stack",
+        prometheus: {
+            prometheusSpec: {
+                retention: args.settings.retention,
+                storageSpec: {
+                    volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.settings.storageSize } } } },
+                },
+                // Select every PrometheusRule/ServiceMonitor/PodMonitor/Probe, not only this release's:
+                // the other add-ons ship their own monitors, and the platform's rules are a separate resource.
+                ruleSelectorNilUsesHelmValues: false,
+                serviceMonitorSelectorNilUsesHelmValues: false,
+                podMonitorSelectorNilUsesHelmValues: false,
+                probeSelectorNilUsesHelmValues: false,
+            },
+        },
+        alertmanager: {
+            alertmanagerSpec: { secrets: webhook ? [WEBHOOK_SECRET] : [] },
+            ...(webhook ? { config: alertmanagerConfig() } : {}),
+        },
+        grafana: {
+            fullnameOverride: GRAFANA_SERVICE,
+            // Credentials from a Secret this component owns: nothing secret passes through Helm values.
+            admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+            // Links and redirects Grafana generates must point at the public URL, not the pod.
+            ...(grafanaHost ? { "grafana.ini": { server: { domain: grafanaHost, root_url: grafanaUrl } } } : {}),
+        },
+    };
+}
+
+/** The chart's default routing, plus a webhook receiver that reads its URL from the mounted Secret. */
+function alertmanagerConfig(): Record<string, unknown> {
+    return {
+        route: {
+            receiver: "platform-webhook",
+            group_by: ["namespace", "alertname"],
+            routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+        },
+        receivers: [{ name: "null" }, { name: "platform-webhook", webhook_configs: [{ url_file: WEBHOOK_URL_FILE, send_resolved: true }] }],
+    };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+    let resolve!: (value: T) => void;
+    const promise = new Promise<T>((r) => (resolve = r));
+    return { promise, resolve };
+}

@@ -1,0 +1,11 @@
+/**
+ * Writes the platform's alert rules (components/platform/alert-rules.ts) as a Prometheus
+ * rules file, so promtool checks and unit-tests exactly what the PrometheusRule carries.
+ *   node dist/scripts/alert-rules.js <out-file>      (stdout without an argument)
+ */
+import * as fs from "fs";
+import { rulesFileYaml } from "../components/platform/alert-rules";
+
+const out = process.argv[2];
+if (out) fs.writeFileSync(out, rulesFileYaml());
+else process.stdout.write(rulesFileYaml());
