@@ -100,7 +100,7 @@ async function main() {
     };
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.once(signal, () => {
-            console.error(`\n${signal}: stopping the control plane`);
+            console.error(`\n${signal}: stopping the control plane (logs kept in ${work})`);
             stopAll().finally(() => process.exit(130));
         });
     }
