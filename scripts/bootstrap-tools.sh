@@ -55,6 +55,9 @@ export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -trimpath" CGO_ENABLED=0
 # matters if someone edits a go.mod.
 export GONOSUMDB=${GONOSUMDB:-github.com/pulumi}
 
+# Progress tickers and builds still running when the script stops go with it.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+
 mkdir -p "$CACHE/logs" "$BIN"
 exec 9>"$CACHE/.lock"
 if ! flock -n 9; then
