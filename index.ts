@@ -12,7 +12,7 @@ const clusters = config.clusters.map((clusterConfig) => {
     const withCluster = { providers: { kubernetes: cluster.provider } };
     const platform = new Platform(
         `${cluster.name}-platform`,
-        { cluster, clusterConfig, addons: config.addons, secrets: config.secrets, tenantNamespaces: tenants.map((t) => t.name) },
+        { cluster, clusterConfig, addons: config.addons, secrets: config.secrets },
         withCluster,
     );
     for (const tenant of tenants) {
@@ -21,7 +21,7 @@ const clusters = config.clusters.map((clusterConfig) => {
     return { cluster, platform };
 });
 
-/** Per cluster, what a user reaches for: `pulumi stack output --show-secrets clusters`. */
+/** Per cluster, what a user reaches for: `pulumi stack output --show-secrets clusterOutputs`. */
 export const clusterOutputs = Object.fromEntries(
     clusters.map(({ cluster, platform }) => [
         cluster.name,

@@ -44,6 +44,11 @@ export interface BackupStorage {
     readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** VolumeSnapshotLocation `config`; undefined where snapshots are not supported (e.g. MinIO). */
     readonly snapshotConfig?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * The cluster offers a VolumeSnapshotClass labelled for Velero, so volumes are snapshotted
+     * through the CSI driver (Velero's `EnableCSI`) rather than a VolumeSnapshotLocation.
+     */
+    readonly csiSnapshots: boolean;
     /** The Velero plugin image for this cloud (from versions.ts). */
     readonly pluginImage: string;
     /** Static credentials file for Velero (`[default]` profile), secret; undefined with workload identity. */

@@ -10,7 +10,7 @@ import { addonOf, assertCustomResourcesAfterRelease, clustersOf, environmentOf, 
 import * as k8s from "@pulumi/kubernetes";
 import { Velero } from "../components/platform/velero";
 import { IdentityGrant } from "../components/types";
-import { editedStackFile, loadStackSettings, record, stackConfig } from "./mocks";
+import { editedStackFile, loadStackSettings, record, renderStack, stackConfig } from "./mocks";
 
 const BSL = "velero.io/v1:BackupStorageLocation";
 const SCHEDULE = "velero.io/v1:Schedule";
@@ -92,14 +92,20 @@ for (const stack of STACKS) {
             }
         });
 
-        it("snapshots volumes exactly where a VolumeSnapshotLocation exists; none on an S3-compatible store", () => {
+        it("snapshots volumes through CSI on the clouds (their labelled VolumeSnapshotClass), not on an adopted cluster", () => {
             for (const cluster of clustersOf(stack)) {
                 const addon = addonOf(doc, cluster.name, "velero");
                 const vsls = ofKind(addon.children, "velero.io/v1:VolumeSnapshotLocation");
                 if (cluster.cloud === "existing") assert.equal(vsls.length, 0);
-                const snapshots = vsls.length === 1;
+                const csi = cluster.cloud !== "existing";
+                assert.equal(valuesOf(addon.release).configuration.features, csi ? "EnableCSI" : undefined);
+                if (csi) {
+                    const classes = doc.resources.filter((r) => (r.inputs.kind as string) === "VolumeSnapshotClass" && r.urn.includes(`::${cluster.name}-`));
+                    assert.ok(classes.some((c) => (c.inputs.metadata as Raw).labels?.["velero.io/csi-volumesnapshot-class"] === "true"), `no Velero snapshot class on ${cluster.name}`);
+                }
+                const snapshots = vsls.length === 1 || csi;
                 for (const schedule of ofKind(addon.children, SCHEDULE)) assert.equal((schedule.inputs.spec as Raw).template.snapshotVolumes, snapshots, schedule.name);
-                assert.equal(valuesOf(addon.release).configuration.defaultVolumeSnapshotLocations, snapshots ? `${PROVIDER[cluster.cloud]}:default` : undefined);
+                assert.equal(valuesOf(addon.release).configuration.defaultVolumeSnapshotLocations, vsls.length === 1 ? `${PROVIDER[cluster.cloud]}:default` : undefined);
             }
         });
 
@@ -115,8 +121,11 @@ for (const stack of STACKS) {
                 assert.equal(daily.schedule, "0 3 * * *");
                 assert.equal(daily.template.ttl, "720h");
                 assert.deepEqual([...daily.template.includedNamespaces].sort(), [...platform].sort());
-                const tenants = tenantsOn(stack, cluster.name);
-                if (tenants.length) assert.deepEqual(specOf(addon.children, "tenants-daily").template.includedNamespaces, tenants);
+                // Tenants: every namespace but the platform's (Velero's included) and Kubernetes' own.
+                const tenantsDaily = specOf(addon.children, "tenants-daily");
+                assert.deepEqual(tenantsDaily.template.includedNamespaces, ["*"]);
+                assert.deepEqual([...tenantsDaily.template.excludedNamespaces].sort(), [...platform, "velero", "kube-system", "kube-public", "kube-node-lease"].sort());
+                for (const tenant of tenantsOn(stack, cluster.name)) assert.ok(!tenantsDaily.template.excludedNamespaces.includes(tenant), tenant);
                 const weekly = specOf(addon.children, "cluster-resources-weekly");
                 assert.equal(weekly.schedule, "0 4 * * 0");
                 assert.equal(weekly.template.ttl, "2160h");
@@ -149,12 +158,14 @@ for (const stack of STACKS) {
 describe("Velero on local variants", () => {
     const render = (edit: (s: Raw) => void) => renderProgram("local", readStackConfig(editedStackFile("local", edit)));
 
-    it("without tenants there is no tenants-daily (an empty namespace list would mean every namespace)", async () => {
+    it("without tenants tenants-daily stays, unchanged (it never names them)", async () => {
+        const base = await renderStack("local");
         const doc = await render((s) => {
             s.tenants = [];
         });
-        const names = ofKind(addonOf(doc, "local-kind", "velero").children, SCHEDULE).map((r) => (r.inputs.metadata as Raw).name);
-        assert.deepEqual(names.sort(), ["cluster-resources-weekly", "infrastructure-daily"]);
+        const schedule = (d: RenderDocument) => ofKind(addonOf(d, "local-kind", "velero").children, SCHEDULE).find((r) => (r.inputs.metadata as Raw).name === "tenants-daily");
+        assert.ok(schedule(doc));
+        assert.deepEqual(schedule(doc), schedule(base));
     });
 
     it("hourlyBackups: true adds infrastructure-hourly over the platform namespaces, kept 72h", async () => {
@@ -171,11 +182,11 @@ describe("Velero on local variants", () => {
 describe("Velero on a cluster whose storage snapshots volumes, restoring from another cluster", () => {
     it("adds a VolumeSnapshotLocation on snapshotConfig, and a second, read-only location and grant for the source", async () => {
         const calls: { sa: string; grant: IdentityGrant }[] = [];
-        const storage = { provider: "gcp", bucket: "velero-bucket", config: { serviceAccount: "x" }, snapshotConfig: { project: "p1" }, pluginImage: "velero/velero-plugin-for-gcp:v1.14.2", resources: [] };
+        const storage = { provider: "gcp", bucket: "velero-bucket", config: { serviceAccount: "x" }, snapshotConfig: { project: "p1" }, pluginImage: "velero/velero-plugin-for-gcp:v1.14.2", csiSnapshots: false, resources: [] };
         const doc = await record("unit", stackConfig({}), () => {
             const provider = new k8s.Provider("fake", { kubeconfig: "fake" });
             const velero = new Velero("v", { cluster: fakeCluster(calls, storage), sourceCluster: "old", restoring: true }, { providers: { kubernetes: provider } });
-            velero.scheduleBackups({ platformNamespaces: ["velero", "cert-manager"], tenantNamespaces: ["team-a"] });
+            velero.scheduleBackups({ platformNamespaces: ["velero", "cert-manager"] });
         });
         const vsl = doc.resources.find((r) => r.type === "kubernetes:velero.io/v1:VolumeSnapshotLocation")!;
         assert.deepEqual(vsl.inputs.spec, { provider: "gcp", config: { project: "p1" } });

@@ -48,20 +48,18 @@ describe("render-diff", () => {
         assert.deepEqual(quota.fields, ["inputs.spec.hard.limits.cpu"]);
     });
 
-    it("counts a new tenant's resources as added (and its backup scope as changed), the reverse diff as removed", async () => {
+    it("counts a new tenant's resources as added, nothing else changed; the reverse diff as removed", async () => {
         const base = await renderStack("local");
         const head = await renderEdited((s) => tenantsOf(s).push({ name: "team-gamma" }));
         const forward = diffStack("local", base, head);
         assert.ok(forward.added.length >= 2, "a tenant is at least its component and its namespace");
         assert.ok(forward.added.every((r) => r.urn.includes("team-gamma")), forward.added.map((r) => r.urn).join("\n"));
         assert.deepEqual(forward.removed, []);
-        // The one legitimate change elsewhere: the daily tenant backup now includes the new namespace.
-        const onlyBackupScope = (changed: typeof forward.changed) => changed.map((c) => [c.type, c.name, c.fields]);
-        assert.deepEqual(onlyBackupScope(forward.changed), [["kubernetes:velero.io/v1:Schedule", "local-kind-platform-velero-schedule-tenants-daily", ["inputs.spec.template.includedNamespaces"]]]);
+        assert.deepEqual(forward.changed, []);
         const backward = diffStack("local", head, base);
         assert.deepEqual(backward.removed, forward.added);
         assert.deepEqual(backward.added, []);
-        assert.deepEqual(onlyBackupScope(backward.changed), onlyBackupScope(forward.changed));
+        assert.deepEqual(backward.changed, []);
     });
 
     it("counts option changes (protect, retainOnDelete, dependencies) as changes", async () => {

@@ -2,9 +2,8 @@
  * Tenants come and go without touching anyone else: adding one only adds resources, removing
  * one only removes its own. Compared by URN and by everything the engine receives (inputs,
  * parent, provider, dependencies, options), so an in-place change to a neighbour shows.
- * The one change allowed elsewhere is the tenant's name joining or leaving a list: the
- * platform's `tenants-daily` Velero schedule names the tenant namespaces it backs up (and
- * goes when its list would be empty, which Velero would read as "every namespace").
+ * Nothing shared names the tenants (the `tenants-daily` backup excludes the platform's
+ * namespaces instead of listing the tenants'), so nothing else may change at all.
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram, stackFilePath } from "../scripts/render-program";
@@ -14,22 +13,8 @@ import { ownedBy, Raw, STACKS, TENANT } from "./tenancy-helpers";
 const render = (stack: string, file: string) => renderProgram(stack, readStackConfig(file));
 const byUrn = (doc: RenderDocument) => new Map(doc.resources.map((r) => [r.urn, r]));
 
-/** Whether `value` holds a list of `name` alone. */
-const listsOnly = (value: unknown, name: string): boolean =>
-    Array.isArray(value) ? (value.length === 1 && value[0] === name) || value.some((v) => listsOnly(v, name)) : !!value && typeof value === "object" && Object.values(value).some((v) => listsOnly(v, name));
-
-/** `value` with the string `name` taken out of every list in it. */
-function unlisted(value: unknown, name: string): unknown {
-    if (Array.isArray(value)) return value.filter((item) => item !== name).map((item) => unlisted(item, name));
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unlisted(v, name)]));
-    return value;
-}
-
-/**
- * Resources of `before` and `after`: only in before, only in after, in both but different,
- * and of those, the ones that differ by more than `tenant` in a list.
- */
-function compare(before: RenderDocument, after: RenderDocument, tenant: string) {
+/** Resources of `before` and `after`: only in before, only in after, in both but different. */
+function compare(before: RenderDocument, after: RenderDocument) {
     const [b, a] = [byUrn(before), byUrn(after)];
     const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
     const changed = [...b.values()].filter((r) => a.has(r.urn) && !same(r, a.get(r.urn)));
@@ -37,7 +22,6 @@ function compare(before: RenderDocument, after: RenderDocument, tenant: string) 
         removed: [...b.values()].filter((r) => !a.has(r.urn)),
         added: [...a.values()].filter((r) => !b.has(r.urn)),
         changed: changed.map((r) => r.urn),
-        changedBeyondLists: changed.filter((r) => !same(unlisted(r, tenant), unlisted(a.get(r.urn), tenant))).map((r) => r.urn),
     };
 }
 
@@ -50,12 +34,12 @@ for (const stack of STACKS) {
             clusters = base.resources.filter((r) => r.type.startsWith("platform:clusters:")).map((r) => r.name);
         });
 
-        it("adds a tenant as new resources only, on every cluster (elsewhere at most its name joins a list)", async () => {
+        it("adds a tenant as new resources only, on every cluster", async () => {
             const file = editedStackFile(stack, (s: Raw) => s.tenants.push({ name: "team-new", groups: { edit: ["team-new-devs"] }, gitops: { url: "https://github.com/example/new" } }));
             const after = await render(stack, file);
-            const { removed, added, changedBeyondLists } = compare(base, after, "team-new");
+            const { removed, added, changed } = compare(base, after);
             assert.deepEqual(removed.map((r) => r.urn), []);
-            assert.deepEqual(changedBeyondLists, []);
+            assert.deepEqual(changed, []);
             const owned = ownedBy(after, "team-new");
             assert.deepEqual(added.filter((r) => !owned.has(r.urn)).map((r) => r.urn), [], "everything added is the new tenant's");
             assert.deepEqual([...owned].filter((urn) => !added.some((r) => r.urn === urn)), [], "everything of the new tenant is new");
@@ -68,15 +52,15 @@ for (const stack of STACKS) {
             }
         });
 
-        it("removes a tenant's own resources and nothing else (elsewhere at most its name leaves a list)", async () => {
+        it("removes a tenant's own resources and nothing else", async () => {
             const name: string = (loadStackSettings(stack) as Raw).tenants[0].name;
             const file = editedStackFile(stack, (s: Raw) => (s.tenants = s.tenants.filter((t: Raw) => t.name !== name)));
-            const { removed, added, changedBeyondLists } = compare(base, await render(stack, file), name);
+            const { removed, added, changed } = compare(base, await render(stack, file));
             assert.deepEqual(added.map((r) => r.urn), []);
-            assert.deepEqual(changedBeyondLists, []);
+            assert.deepEqual(changed, []);
             const owned = ownedBy(base, name);
             assert.ok([...owned].some((urn) => urn.includes(`${TENANT}::`)), `${name} has no Tenant`);
-            const shared = removed.filter((r) => !owned.has(r.urn) && !listsOnly(r.inputs, name));
+            const shared = removed.filter((r) => !owned.has(r.urn));
             assert.deepEqual(shared.map((r) => r.urn), [], `everything removed is ${name}'s`);
             assert.deepEqual([...owned].filter((urn) => !removed.some((r) => r.urn === urn)), [], `${name}'s resources must all go`);
         });
@@ -85,7 +69,7 @@ for (const stack of STACKS) {
             const tenant = (loadStackSettings(stack) as Raw).tenants[0].name;
             const file = editedStackFile(stack, (s: Raw) => (s.tenants[0].quota = { ...(s.tenants[0].quota ?? {}), pods: "50" }));
             const after = await render(stack, file);
-            const { removed, added, changed } = compare(base, after, tenant);
+            const { removed, added, changed } = compare(base, after);
             assert.deepEqual([removed.length, added.length], [0, 0]);
             const quotas = base.resources.filter((r) => r.type === "kubernetes:core/v1:ResourceQuota" && (r.inputs.metadata as Raw).namespace === tenant);
             assert.ok(quotas.length > 0);

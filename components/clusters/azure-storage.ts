@@ -65,6 +65,7 @@ export class AzureClusterData {
         const common = {
             provider: "azure",
             pluginImage: images.veleroPluginAzure,
+            csiSnapshots: true,
             config: {
                 resourceGroup: dataGroupName(source),
                 storageAccount: account,

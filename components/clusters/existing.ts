@@ -103,6 +103,8 @@ export class ExistingCluster extends pulumi.ComponentResource implements Platfor
             prefix: sourceCluster ?? this.name,
             config: { region: backup.region, s3Url: backup.endpoint, s3ForcePathStyle: "true" },
             pluginImage: images.veleroPluginAws,
+            // An adopted cluster may have no CSI snapshot support (kind has none): no volume snapshots.
+            csiSnapshots: false,
             credentials: pulumi.secret(credentials),
             resources: [],
         };

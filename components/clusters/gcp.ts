@@ -168,7 +168,7 @@ export class GkeCluster extends pulumi.ComponentResource implements PlatformClus
         if (existing) return existing;
         const c = this.args.config;
         const bucketName = backupBucketName(this.args.stack, source, c.project);
-        const common = { provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp };
+        const common = { provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
         let result: BackupStorage = { ...common, bucket: bucketName, resources: [] };
         if (source === this.name) {
             const bucket = new storage.Bucket(

@@ -33,8 +33,6 @@ export interface PlatformArgs {
     readonly clusterConfig: ClusterConfig;
     readonly addons: AddonsConfig;
     readonly secrets: PlatformConfig["secrets"];
-    /** Namespaces of the tenants on this cluster (backed up by `tenants-daily`). */
-    readonly tenantNamespaces: string[];
 }
 
 export type AddonName = keyof AddonsConfig;
@@ -124,7 +122,6 @@ export class Platform extends pulumi.ComponentResource {
 
         velero?.scheduleBackups({
             platformNamespaces: installed.map(([, component]) => component.namespaceName),
-            tenantNamespaces: args.tenantNamespaces,
             hourly: config.velero.hourlyBackups,
         });
         if (restore && velero) {

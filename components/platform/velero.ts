@@ -42,11 +42,12 @@ export interface VeleroArgs {
     readonly restoring?: boolean;
 }
 
+/** Namespaces that are never a tenant's: Kubernetes' own. */
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+
 export interface BackupScheduleArgs {
     /** Namespaces of the platform's add-ons (Velero's own is left out). */
     readonly platformNamespaces: string[];
-    /** Namespaces of the tenants on this cluster; no tenants, no `tenants-daily`. */
-    readonly tenantNamespaces: string[];
     /** Also back the platform up every hour, kept 72h (`addons.velero.hourlyBackups`). Default: false. */
     readonly hourly?: boolean;
 }
@@ -96,6 +97,8 @@ export class Velero extends HelmAddon {
                     snapshotsEnabled: false,
                     configuration: {
                         defaultBackupStorageLocation: DEFAULT_LOCATION,
+                        // Volume snapshots through the cluster's CSI driver and its labelled VolumeSnapshotClass.
+                        ...(own.csiSnapshots ? { features: "EnableCSI" } : {}),
                         ...(own.snapshotConfig ? { defaultVolumeSnapshotLocations: `${own.provider}:${DEFAULT_LOCATION}` } : {}),
                     },
                     metrics: { enabled: true },
@@ -105,7 +108,7 @@ export class Velero extends HelmAddon {
             "platform:addons:Velero",
         );
         this.storage = own;
-        this.snapshots = own.snapshotConfig !== undefined;
+        this.snapshots = own.snapshotConfig !== undefined || own.csiSnapshots;
         this.restoring = args.restoring ?? false;
         this.locations = [this.location(DEFAULT_LOCATION, own, "ReadWrite")];
         if (source) this.locations.push(this.location(`source-${args.sourceCluster}`, source, "ReadOnly"));
@@ -164,8 +167,14 @@ export class Velero extends HelmAddon {
         const schedules: { name: string; cron: string; ttl: string; template: Record<string, unknown> }[] = [
             ...(args.hourly ? [{ name: "infrastructure-hourly", cron: "15 * * * *", ttl: "72h", template: { includedNamespaces: platform } }] : []),
             { name: "infrastructure-daily", cron: "0 3 * * *", ttl: "720h", template: { includedNamespaces: platform } },
-            // An empty namespace list means "all namespaces" to Velero, so no tenants means no schedule.
-            ...(args.tenantNamespaces.length ? [{ name: "tenants-daily", cron: "0 2 * * *", ttl: "720h", template: { includedNamespaces: args.tenantNamespaces } }] : []),
+            // Every namespace but the platform's and Kubernetes' own: adding or removing a tenant
+            // changes no schedule, and a namespace made outside Pulumi is backed up too.
+            {
+                name: "tenants-daily",
+                cron: "0 2 * * *",
+                ttl: "720h",
+                template: { includedNamespaces: ["*"], excludedNamespaces: [...args.platformNamespaces, ...SYSTEM_NAMESPACES].sort() },
+            },
             {
                 name: "cluster-resources-weekly",
                 cron: "0 4 * * 0",
