@@ -303,6 +303,9 @@ export function platformSchema(env: Environment) {
         })
         .superRefine((stack, ctx) => {
             stack.clusters.forEach((c, i) => {
+                if (c.restore && !stack.addons.velero.enabled) {
+                    ctx.addIssue({ code: "custom", path: ["clusters", i, "restore"], message: "needs addons.velero.enabled: Velero performs the restore" });
+                }
                 if (stack.addons.velero.enabled && c.cloud === "existing" && !c.backup) {
                     ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
                 }

@@ -75,6 +75,11 @@ export interface PlatformCluster {
     readonly oidcIssuer: pulumi.Output<string | undefined>;
     /** Private ranges of the cluster network; tenants' HTTPS egress excludes them by default. */
     readonly privateRanges: string[];
+    /**
+     * LoadBalancer Services always get an address (a cloud's load balancer), so `up` may wait
+     * for one; false for adopted clusters, which may have no load-balancer controller.
+     */
+    readonly provisionsLoadBalancers: boolean;
 
     /** Creates a cloud identity for `namespace/serviceAccount`, scoped to exactly what `grant` names. */
     workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity;

@@ -81,6 +81,7 @@ describe("config: each rule names its path", () => {
         ["restore names one backup", "staging", (s) => (s.clusters[0].restore = { backupName: "b1", schedule: "tenants-daily" }), "clusters[0].restore", /exactly one/],
         ["authorized networks are CIDRs", "staging", (s) => (s.clusters[0].authorizedNetworks = ["203.0.113.0"]), "clusters[0].authorizedNetworks[0]", /CIDR/],
         ["acme e-mail with DNS", "staging", (s) => delete s.addons.certManager.acmeEmail, "addons.certManager.acmeEmail", /required/],
+        ["restore needs Velero", "staging", (s) => Object.assign(s, { addons: { ...s.addons, velero: { enabled: false } } }, (s.clusters[0].restore = { schedule: "tenants-daily" })), "clusters[0].restore", /needs addons.velero.enabled/],
         ["existing cluster backup with Velero", "local", (s) => delete s.clusters[0].backup, "clusters[0].backup", /required while addons.velero/],
         ["existing cluster kubeconfig is explicit", "local", (s) => delete s.clusters[0].kubeconfig, "clusters[0].kubeconfig"],
         ["backup credentials for existing clusters", "local", (s) => delete s.backupCredentials, "backupCredentials", /pulumi config set --secret/],

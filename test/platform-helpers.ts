@@ -179,6 +179,7 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         apiEndpoint: pulumi.output("https://fake"),
         oidcIssuer: pulumi.output(undefined),
         privateRanges: [],
+        provisionsLoadBalancers: false,
         workloadIdentity: (namespace, sa, grant) => {
             calls.push({ sa: `${namespace}/${sa}`, grant });
             return identity(`${namespace}/${sa}`);

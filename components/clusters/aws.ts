@@ -43,6 +43,7 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
     readonly apiEndpoint: pulumi.Output<string>;
     readonly oidcIssuer: pulumi.Output<string | undefined>;
     readonly privateRanges: string[];
+    readonly provisionsLoadBalancers = true;
     readonly awsProvider: Provider;
     private readonly args: EksClusterArgs;
     private readonly resourceName: string;

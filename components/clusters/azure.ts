@@ -51,6 +51,7 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
     readonly apiEndpoint: pulumi.Output<string>;
     readonly oidcIssuer: pulumi.Output<string | undefined>;
     readonly privateRanges: string[];
+    readonly provisionsLoadBalancers = true;
     readonly azureProvider: Provider;
     private readonly tenantId: pulumi.Output<string>;
     private readonly data: AzureClusterData;

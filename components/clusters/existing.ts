@@ -31,6 +31,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Platfor
     readonly apiEndpoint: pulumi.Output<string>;
     readonly oidcIssuer: pulumi.Output<string | undefined>;
     readonly privateRanges: string[];
+    readonly provisionsLoadBalancers = false;
     private readonly args: ExistingClusterArgs;
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {

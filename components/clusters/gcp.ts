@@ -39,6 +39,7 @@ export class GkeCluster extends pulumi.ComponentResource implements PlatformClus
     readonly apiEndpoint: pulumi.Output<string>;
     readonly oidcIssuer: pulumi.Output<string | undefined>;
     readonly privateRanges: string[];
+    readonly provisionsLoadBalancers = true;
     readonly gcpProvider: Provider;
     private readonly args: GkeClusterArgs;
     private readonly resourceName: string;

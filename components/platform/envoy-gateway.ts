@@ -136,9 +136,8 @@ export class EnvoyGateway extends HelmAddon {
                 metadata: {
                     name: GATEWAY_NAME,
                     namespace,
-                    // A cloud always provisions the load balancer, so `up` can wait for its address;
-                    // an adopted cluster may have no load-balancer controller at all.
-                    annotations: args.cluster.cloud === "existing" ? {} : { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
+                    // Wait for the load balancer's address only where one is always provisioned.
+                    annotations: args.cluster.provisionsLoadBalancers ? { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" } : {},
                 },
                 spec: { gatewayClassName: GATEWAY_CLASS, listeners },
                 // Declares `status` as an output (undefined inputs are not sent) so the address can be read.

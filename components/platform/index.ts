@@ -64,9 +64,6 @@ export class Platform extends pulumi.ComponentResource {
         const child = { parent: this };
         const restore = clusterConfig.restore;
         this.restoring = restore !== undefined;
-        if (restore && !config.velero.enabled) {
-            throw new pulumi.RunError(`clusters (${cluster.name}).restore: needs addons.velero.enabled, which restores the backup`);
-        }
 
         const certManager = config.certManager.enabled
             ? new CertManager(
