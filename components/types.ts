@@ -59,8 +59,15 @@ export interface BackupStorage {
 
 export interface ServiceAccountRef {
     readonly name: string;
-    readonly namespace: string;
+    /**
+     * Set for a ClusterSecretStore, which must say where the account lives; omitted for a
+     * namespaced SecretStore, which External Secrets refuses to point at another namespace.
+     */
+    readonly namespace?: string;
 }
+
+/** A selector for `account`: `{ name }`, with `namespace` only when the store is cluster-wide. */
+export const serviceAccountSelector = (account: ServiceAccountRef) => ({ name: account.name, ...(account.namespace ? { namespace: account.namespace } : {}) });
 
 export interface PlatformCluster {
     readonly name: string;

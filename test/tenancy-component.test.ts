@@ -6,10 +6,9 @@ import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { ExistingCluster } from "../components/clusters/existing";
 import { validateSettings } from "../components/config";
-import { namespacedProvider } from "../components/tenancy/secrets";
 import { namespaceLabels, Tenant } from "../components/tenancy/tenant";
 import { RenderDocument } from "../scripts/render-program";
-import { input, loadStackSettings, record, stackConfig } from "./mocks";
+import { input, loadStackSettings, record, renderStack, stackConfig } from "./mocks";
 
 const local = validateSettings(loadStackSettings("local")).settings!;
 const clusterConfig = local.clusters[0] as Extract<(typeof local.clusters)[number], { cloud: "existing" }>;
@@ -98,22 +97,13 @@ describe("tenancy: guards", () => {
         assert.deepEqual(validateSettings({ ...loadStackSettings("local"), tenants: [{ name: "t1", labels: { "example.com/team": "x", team: "y" } }] }).problems, []);
     });
 
-    it("drops only the store's own namespace from selectors, for External Secrets' namespaced stores", () => {
-        const block = {
-            kubernetes: {
-                remoteNamespace: "secrets-tenants-t",
-                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt", namespace: "t" } },
-                auth: { serviceAccount: { name: "sa", namespace: "t" } },
-            },
-            aws: { auth: { jwt: { serviceAccountRef: { name: "sa", namespace: "elsewhere" } } } },
-        };
-        assert.deepEqual(namespacedProvider(block, "t"), {
-            kubernetes: {
-                remoteNamespace: "secrets-tenants-t",
-                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt" } },
-                auth: { serviceAccount: { name: "sa" } },
-            },
-            aws: { auth: { jwt: { serviceAccountRef: { name: "sa", namespace: "elsewhere" } } } },
-        });
+    it("gives namespaced SecretStores selectors without a namespace (External Secrets refuses one there), on every stack", async () => {
+        for (const stack of ["local", "staging", "production"]) {
+            const stores = (await renderStack(stack)).resources.filter((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore");
+            assert.ok(stores.length > 0, stack);
+            const namespacesIn = (v: unknown): string[] =>
+                Array.isArray(v) ? v.flatMap(namespacesIn) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => (k === "namespace" ? [String(x)] : namespacesIn(x))) : [];
+            for (const store of stores) assert.deepEqual(namespacesIn((store.inputs.spec as { provider: unknown }).provider), [], store.urn);
+        }
     });
 });

@@ -8,7 +8,7 @@ import { Provider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { grantPolicy, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
@@ -240,7 +240,7 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
             aws: {
                 service: "SecretsManager",
                 region: this.args.config.region,
-                auth: { jwt: { serviceAccountRef: { name: serviceAccount.name, namespace: serviceAccount.namespace } } },
+                auth: { jwt: { serviceAccountRef: serviceAccountSelector(serviceAccount) } },
             },
         };
     }

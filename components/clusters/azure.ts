@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { AZURE_DNS_ZONE_ID, ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { AzureWorkloadIdentities, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { AzureClusterData } from "./azure-storage";
@@ -234,7 +234,7 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
                 vaultUrl: this.data.secretsVault(prefix).properties.vaultUri,
                 tenantId: this.tenantId,
                 authType: "WorkloadIdentity",
-                serviceAccountRef: { name: serviceAccount.name, namespace: serviceAccount.namespace },
+                serviceAccountRef: serviceAccountSelector(serviceAccount),
             },
         };
     }

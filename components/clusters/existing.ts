@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupCredentials, ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { images } from "../versions";
 
 type ExistingClusterConfig = Extract<ClusterConfig, { cloud: "existing" }>;
@@ -115,8 +115,9 @@ export class ExistingCluster extends pulumi.ComponentResource implements Platfor
         return {
             kubernetes: {
                 remoteNamespace: secretsNamespaceFor(prefix),
-                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt", namespace: serviceAccount.namespace } },
-                auth: { serviceAccount: { name: serviceAccount.name, namespace: serviceAccount.namespace } },
+                // kube-root-ca.crt is published into every namespace, so either kind of store finds it.
+                server: { caProvider: { type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt", ...(serviceAccount.namespace ? { namespace: serviceAccount.namespace } : {}) } },
+                auth: { serviceAccount: serviceAccountSelector(serviceAccount) },
             },
         };
     }

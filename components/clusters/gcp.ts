@@ -7,7 +7,7 @@ import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { images } from "../versions";
 import { GcpWorkloadIdentities } from "./gcp-identity";
 import { gkeNodePools } from "./gcp-nodes";
@@ -200,7 +200,7 @@ export class GkeCluster extends pulumi.ComponentResource implements PlatformClus
         return {
             gcpsm: {
                 projectID: c.project,
-                auth: { workloadIdentity: { clusterLocation: c.region, clusterName: c.name, clusterProjectID: c.project, serviceAccountRef: { name: serviceAccount.name, namespace: serviceAccount.namespace } } },
+                auth: { workloadIdentity: { clusterLocation: c.region, clusterName: c.name, clusterProjectID: c.project, serviceAccountRef: serviceAccountSelector(serviceAccount) } },
             },
         };
     }

@@ -21,23 +21,6 @@ export interface TenantSecretsArgs {
 }
 
 /**
- * External Secrets refuses a namespaced store whose selectors name a namespace ("namespace not
- * allowed with namespaced SecretStore"); the cluster contract hands out the ClusterSecretStore
- * shape, which must name one. References to the tenant's own namespace are therefore dropped
- * (a SecretStore resolves them there anyway); any other namespace is kept so that External
- * Secrets rejects the store loudly instead of silently re-pointing it.
- */
-export function namespacedProvider(block: unknown, namespace: string): unknown {
-    if (Array.isArray(block)) return block.map((item) => namespacedProvider(item, namespace));
-    if (!block || typeof block !== "object") return block;
-    const entries = Object.entries(block as Record<string, unknown>);
-    const isSelector = entries.some(([key]) => key === "name");
-    return Object.fromEntries(
-        entries.filter(([key, value]) => !(isSelector && key === "namespace" && value === namespace)).map(([key, value]) => [key, namespacedProvider(value, namespace)]),
-    );
-}
-
-/**
  * Creates the tenant's secrets ServiceAccount and SecretStore.
  * @param name the Tenant's resource name, which prefixes its children's
  * @param parent the Tenant: its children inherit its Kubernetes provider
@@ -52,7 +35,8 @@ export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pul
         { metadata: { name: SECRETS_SERVICE_ACCOUNT, namespace: args.namespace, annotations: identity.serviceAccountAnnotations } },
         { parent, dependsOn: identity.resources },
     );
-    const provider = pulumi.output(cluster.secretStoreProvider({ name: SECRETS_SERVICE_ACCOUNT, namespace: tenant }, prefix)).apply((block) => namespacedProvider(block, tenant));
+    // No namespace: a namespaced SecretStore finds the account in its own.
+    const provider = cluster.secretStoreProvider({ name: SECRETS_SERVICE_ACCOUNT }, prefix);
     const store = new k8s.apiextensions.CustomResource(
         `${name}-secret-store`,
         {
