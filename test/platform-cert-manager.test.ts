@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { RenderDocument } from "../scripts/render-program";
-import { addonOf, assertCustomResourcesAfterRelease, assertDependsOn, clustersOf, environmentOf, kindNamed, namespaceOf, ofKind, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertCustomResourcesAfterRelease, assertDependsOn, clustersOf, environmentOf, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 import { loadStackSettings } from "./mocks";
 
 const ISSUER = "cert-manager.io/v1:ClusterIssuer";
@@ -16,9 +16,7 @@ for (const stack of STACKS) {
     describe(`cert-manager (${stack})`, () => {
         let doc: RenderDocument;
         before(async function () {
-            const rendered = await renderIfImplemented(stack);
-            if (!rendered) this.skip();
-            doc = rendered;
+            doc = await renderStack(stack);
         });
 
         it("installs chart cert-manager v1.21.1 from charts.jetstack.io with its CRDs, kept on uninstall", () => {

@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram } from "../scripts/render-program";
-import { addonOf, assertCustomResourcesAfterRelease, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertCustomResourcesAfterRelease, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 import { editedStackFile, loadStackSettings } from "./mocks";
 
 const GATEWAY = "gateway.networking.k8s.io/v1:Gateway";
@@ -30,9 +30,7 @@ for (const stack of STACKS) {
     describe(`Envoy Gateway (${stack})`, () => {
         let doc: RenderDocument;
         before(async function () {
-            const rendered = await renderIfImplemented(stack);
-            if (!rendered) this.skip();
-            doc = rendered;
+            doc = await renderStack(stack);
         });
 
         it("installs oci://docker.io/envoyproxy/gateway-helm v1.9.0 into gateway-system with EnvoyPatchPolicy enabled", () => {

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram } from "../scripts/render-program";
-import { addonOf, assertCustomResourcesAfterRelease, clustersOf, kindNamed, namespaceOf, ofKind, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertCustomResourcesAfterRelease, clustersOf, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 import { editedStackFile, loadStackSettings } from "./mocks";
 
 const STORE = "external-secrets.io/v1:ClusterSecretStore";
@@ -16,9 +16,7 @@ for (const stack of STACKS) {
     describe(`External Secrets (${stack})`, () => {
         let doc: RenderDocument;
         before(async function () {
-            const rendered = await renderIfImplemented(stack);
-            if (!rendered) this.skip();
-            doc = rendered;
+            doc = await renderStack(stack);
         });
 
         it("installs chart external-secrets 2.9.0 from charts.external-secrets.io with CRDs", () => {
@@ -63,14 +61,14 @@ for (const stack of STACKS) {
 
 describe("External Secrets on the local cluster: the identity reads only the configured prefix", () => {
     it("reads platform/ by default: a Role on the secrets namespace of that prefix, bound to the operator only", async () => {
-        const doc = await renderIfImplemented("local");
-        const addon = addonOf(doc!, "local-kind", "external-secrets");
+        const doc = await renderStack("local");
+        const addon = addonOf(doc, "local-kind", "external-secrets");
         const spec = kindNamed(addon.children, STORE, "platform-secrets").inputs.spec as Raw;
         assert.equal(spec.provider.kubernetes.remoteNamespace, "secrets-platform");
-        const role = doc!.resources.find((r) => addon.release.dependencies.includes(r.urn) && r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")!;
+        const role = doc.resources.find((r) => addon.release.dependencies.includes(r.urn) && r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")!;
         assert.equal((role.inputs.metadata as Raw).namespace, "secrets-platform");
         assert.deepEqual((role.inputs.rules as Raw[])[0], { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] });
-        const binding = doc!.resources.find((r) => addon.release.dependencies.includes(r.urn) && r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")!;
+        const binding = doc.resources.find((r) => addon.release.dependencies.includes(r.urn) && r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")!;
         assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
     });
 

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import YAML from "yaml";
 import { RenderDocument } from "../scripts/render-program";
-import { addonOf, clustersOf, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, clustersOf, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 
 const API_RULES = [
     "API Container Credential Access",
@@ -40,9 +40,7 @@ describe("platform: falco", () => {
         describe(stack, () => {
             let doc: RenderDocument;
             before(async function () {
-                const rendered = await renderIfImplemented(stack);
-                if (!rendered) this.skip();
-                doc = rendered!;
+                doc = await renderStack(stack);
             });
 
             it("installs the pinned chart with the modern eBPF driver in a privileged namespace", () => {
@@ -66,9 +64,8 @@ describe("platform: falco", () => {
     describe("the platform's rules file (customRules)", () => {
         let items: Raw[];
         before(async function () {
-            const doc = await renderIfImplemented("local");
-            if (!doc) this.skip();
-            const customRules = valuesOf(addonOf(doc!, "local-kind", "falco").release).customRules as Record<string, string>;
+            const doc = await renderStack("local");
+            const customRules = valuesOf(addonOf(doc, "local-kind", "falco").release).customRules as Record<string, string>;
             assert.deepEqual(Object.keys(customRules), ["platform-rules.yaml"]);
             items = YAML.parse(customRules["platform-rules.yaml"]);
         });

@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
-import { addonOf, assertDependsOn, clustersOf, kindNamed, ofKind, Raw, renderFixture, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertDependsOn, clustersOf, kindNamed, ofKind, Raw, renderFixture, renderStack, STACKS, valuesOf } from "./platform-helpers";
 
 const GIT_REPOSITORY = "source.toolkit.fluxcd.io/v1:GitRepository";
 const KUSTOMIZATION = "kustomize.toolkit.fluxcd.io/v1:Kustomization";
@@ -17,9 +17,7 @@ describe("platform: flux", () => {
         describe(stack, () => {
             let doc: RenderDocument;
             before(async function () {
-                const rendered = await renderIfImplemented(stack);
-                if (!rendered) this.skip();
-                doc = rendered!;
+                doc = await renderStack(stack);
             });
             const repository = () => (loadStackSettings(stack).addons as Raw | undefined)?.flux?.platformRepository as Raw | undefined;
 

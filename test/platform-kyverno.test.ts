@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
-import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 
 const POLICY = "kyverno.io/v1:ClusterPolicy";
 const POLICIES = ["disallow-latest-tag", "pod-security", "require-labels", "restrict-registries"];
@@ -32,9 +32,7 @@ describe("platform: kyverno", () => {
         describe(stack, () => {
             let doc: RenderDocument;
             before(async function () {
-                const rendered = await renderIfImplemented(stack);
-                if (!rendered) this.skip();
-                doc = rendered!;
+                doc = await renderStack(stack);
             });
 
             it("installs the pinned chart, three admission replicas in production", () => {
@@ -96,9 +94,8 @@ describe("platform: kyverno", () => {
     describe("image and label rules (local, the schema's defaults)", () => {
         let policies: RenderedResource[];
         before(async function () {
-            const doc = await renderIfImplemented("local");
-            if (!doc) this.skip();
-            policies = addonOf(doc!, "local-kind", "kyverno").children;
+            const doc = await renderStack("local");
+            policies = addonOf(doc, "local-kind", "kyverno").children;
         });
 
         it("restrict-registries admits only fully qualified images from the allowed registries", () => {

@@ -10,7 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { alertNames } from "../components/platform/alert-rules";
 import { readStackConfig, RenderDocument, renderProgram, stackFilePath } from "../scripts/render-program";
-import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, Raw, renderIfImplemented, STACKS, valuesOf } from "./platform-helpers";
+import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 
 const PROMETHEUS_RULE = "monitoring.coreos.com/v1:PrometheusRule";
 const HTTP_ROUTE = "gateway.networking.k8s.io/v1:HTTPRoute";
@@ -45,9 +45,7 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
         describe(stack, () => {
             let doc: RenderDocument;
             before(async function () {
-                const rendered = await renderIfImplemented(stack);
-                if (!rendered) this.skip();
-                doc = rendered!;
+                doc = await renderStack(stack);
             });
 
             it("installs the pinned chart in a privileged namespace, Prometheus sized per environment", () => {
@@ -111,9 +109,8 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
 
     describe("Alertmanager webhook receiver", () => {
         it("is off without the secret: no receiver, no secret mounted", async function () {
-            const doc = await renderIfImplemented("local");
-            if (!doc) this.skip();
-            const addon = addonOf(doc!, "local-kind", "monitoring");
+            const doc = await renderStack("local");
+            const addon = addonOf(doc, "local-kind", "monitoring");
             const alertmanager = valuesOf(addon.release).alertmanager;
             assert.deepEqual(alertmanager.alertmanagerSpec.secrets, []);
             assert.equal(alertmanager.config, undefined);
