@@ -13,17 +13,12 @@ import { grantPolicy, irsaRole, IrsaContext, serviceTrust } from "./aws-identity
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
 import { awsBackupBucket } from "./aws-storage";
-import { execKubeconfig, identityOptions, shortHash } from "./shared";
+import { CloudClusterArgs, execKubeconfig, identityOptions, shortHash } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type AwsClusterConfig = Extract<ClusterConfig, { cloud: "aws" }>;
 
-export interface EksClusterArgs {
-    readonly config: AwsClusterConfig;
-    readonly environment: Environment;
-    /** The Pulumi stack: part of every account-wide physical name. */
-    readonly stack: string;
-}
+export type EksClusterArgs = CloudClusterArgs<"aws">;
 
 /** Kubernetes Service range; outside every VPC range the schema allows by default. */
 const SERVICE_CIDR = "172.20.0.0/16";

@@ -18,16 +18,12 @@ import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, servi
 import { AzureWorkloadIdentities, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { AzureClusterData } from "./azure-storage";
-import { execKubeconfig, identityOptions, shortHash, subnetCidr } from "./shared";
+import { CloudClusterArgs, execKubeconfig, identityOptions, shortHash, subnetCidr } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type AzureClusterConfig = Extract<ClusterConfig, { cloud: "azure" }>;
 
-export interface AksClusterArgs {
-    readonly config: AzureClusterConfig;
-    readonly environment: Environment;
-    readonly stack: string;
-}
+export type AksClusterArgs = CloudClusterArgs<"azure">;
 
 /** Overlay ranges: pods and services never consume VNet addresses. */
 const POD_CIDR = "192.168.0.0/16";

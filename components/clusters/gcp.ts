@@ -11,16 +11,12 @@ import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, servi
 import { images } from "../versions";
 import { GcpWorkloadIdentities } from "./gcp-identity";
 import { gkeNodePools } from "./gcp-nodes";
-import { backupBucketName, execKubeconfig, identityOptions } from "./shared";
+import { backupBucketName, CloudClusterArgs, execKubeconfig, identityOptions } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type GcpClusterConfig = Extract<ClusterConfig, { cloud: "gcp" }>;
 
-export interface GkeClusterArgs {
-    readonly config: GcpClusterConfig;
-    readonly environment: Environment;
-    readonly stack: string;
-}
+export type GkeClusterArgs = CloudClusterArgs<"gcp">;
 
 const CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"];
 

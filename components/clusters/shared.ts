@@ -5,7 +5,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { NodePoolConfig } from "../config";
+import { ClusterConfig, Environment, NodePoolConfig } from "../config";
+
+/** Arguments every cloud cluster takes: its config entry, the environment and the stack. */
+export interface CloudClusterArgs<Cloud extends ClusterConfig["cloud"]> {
+    readonly config: Extract<ClusterConfig, { cloud: Cloud }>;
+    /** Picks the defaults (NAT per AZ, deletion protection, `protect`) for production. */
+    readonly environment: Environment;
+    /** The Pulumi stack: part of every account-wide physical name. */
+    readonly stack: string;
+}
 
 /** Hex digest of `parts`: deterministic, so renders and physical names never drift. */
 export function shortHash(length: number, ...parts: (string | number | boolean)[]): string {
