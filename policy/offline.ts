@@ -61,17 +61,22 @@ const unsupported = (): never => {
     throw new Error("isType/asType need SDK classes; the platform's policies match on args.type");
 };
 
+/** What a resource policy and a stack policy both see of one resource. */
+const resourceView = (r: ResourceInput, byUrn: Map<string, ResourceInput>) => ({
+    type: r.type,
+    props: r.inputs,
+    urn: urnOf(r),
+    name: r.name,
+    opts: options(r),
+    provider: providerOf(r, byUrn),
+    isType: unsupported,
+    asType: unsupported,
+});
+
 export function resourceArgs(r: ResourceInput, config: object = {}, byUrn = new Map<string, ResourceInput>()): ResourceValidationArgs {
     return {
-        type: r.type,
-        props: r.inputs,
-        urn: urnOf(r),
-        name: r.name,
-        opts: options(r),
-        provider: providerOf(r, byUrn),
+        ...resourceView(r, byUrn),
         stackTags: new Map(),
-        isType: unsupported,
-        asType: unsupported,
         getConfig: <T extends object>() => config as T,
         notApplicable,
     };
@@ -82,18 +87,7 @@ export function stackArgs(resources: ResourceInput[], config: object = {}): Stac
     const byUrn = new Map(resources.map((r) => [urnOf(r), r]));
     const view = new Map<string, PolicyResource>();
     for (const r of resources) {
-        view.set(urnOf(r), {
-            type: r.type,
-            props: r.inputs,
-            urn: urnOf(r),
-            name: r.name,
-            opts: options(r),
-            provider: providerOf(r, byUrn),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: unsupported,
-            asType: unsupported,
-        });
+        view.set(urnOf(r), { ...resourceView(r, byUrn), dependencies: [], propertyDependencies: {} });
     }
     for (const r of resources) {
         const self = view.get(urnOf(r))!;
