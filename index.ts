@@ -1,8 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createCluster } from "./components/clusters";
-import { loadConfig } from "./components/config";
+import { debugPromiseLeaks, loadConfig } from "./components/config";
 import { Platform } from "./components/platform";
+import { skipPromiseStacks } from "./components/promise-stacks";
 import { Tenant } from "./components/tenancy/tenant";
+
+// A stack trace per SDK promise is only read by the SDK's leak report (components/promise-stacks.ts).
+if (!debugPromiseLeaks()) skipPromiseStacks();
 
 const config = loadConfig();
 

@@ -4,53 +4,11 @@
  * README's reference and the tests read the same schema the program does.
  */
 import { z } from "zod";
+import { addonKeys, addons, reservedNamespaces } from "./platform/addons";
+import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
 
-export const environments = ["local", "staging", "production"] as const;
-export type Environment = (typeof environments)[number];
-export const clouds = ["aws", "azure", "gcp", "existing"] as const;
-export type Cloud = (typeof clouds)[number];
-
-// ---------- shared field types ----------
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const dnsLabel = z
-    .string()
-    .max(40, "must be at most 40 characters")
-    .regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
-
-const dnsName = z
-    .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be a DNS name such as staging.example.com");
-
-const cidr = z
-    .string()
-    .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, "must be an IPv4 CIDR such as 203.0.113.0/24")
-    .refine((value) => value.split("/")[0].split(".").every((octet) => Number(octet) <= 255), "has an octet above 255");
-
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const labelKey = z.string().refine((key) => {
-    const [prefix, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
-    return LABEL_NAME.test(name) && (prefix === undefined || /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(prefix));
-}, "must be a Kubernetes label key ([prefix/]name, name at most 63 characters)");
-const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value (at most 63 characters)");
-const labels = z.record(labelKey, labelValue);
-
-/** Kubernetes resource.Quantity, as apimachinery parses it. */
-const QUANTITY = /^[+-]?((\d+(\.\d*)?)|(\.\d+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?((\d+(\.\d*)?)|(\.\d+))))?$/;
-export const quantity = z
-    .union([z.string(), z.number()])
-    .transform(String)
-    .pipe(z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 4, 8Gi"));
-
-const gitRepository = z.strictObject({
-    /** HTTPS or SSH URL of the repository Flux pulls from. */
-    url: z.string().regex(/^(https|ssh):\/\/\S+$/, "must be an https:// or ssh:// URL"),
-    /** Branch to follow. */
-    branch: z.string().min(1).default("main"),
-    /** Directory inside the repository that holds the manifests. */
-    path: z.string().min(1).default("./"),
-});
+export * from "./config-fields";
 
 // ---------- clusters ----------
 
@@ -219,45 +177,14 @@ export function clusterSchema(env: Environment) {
 
 // ---------- add-ons ----------
 
-const toggle = { enabled: z.boolean().default(true) };
-const byEnv = <T>(env: Environment, values: Record<Environment, T>): T => values[env];
-
+/** Each add-on's block, from the registry (platform/addons.ts). */
+type AddonsShape = { [K in keyof typeof addons]: ReturnType<(typeof addons)[K]["settings"]> };
 export function addonsSchema(env: Environment) {
-    return z.strictObject({
-        envoyGateway: z.strictObject({ ...toggle, httpsRedirect: z.boolean().default(true) }).prefault({}),
-        certManager: z
-            .strictObject({
-                ...toggle,
-                /** ACME account e-mail; required when any cluster has `dns`. */
-                acmeEmail: z.email().optional(),
-                issuer: z.enum(["letsencrypt-staging", "letsencrypt-prod"]).default(env === "production" ? "letsencrypt-prod" : "letsencrypt-staging"),
-            })
-            .prefault({}),
-        externalSecrets: z.strictObject({ ...toggle, secretPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*\/$/, "must end with '/', e.g. platform/").default("platform/") }).prefault({}),
-        velero: z.strictObject({ ...toggle, hourlyBackups: z.boolean().default(env === "production") }).prefault({}),
-        monitoring: z
-            .strictObject({
-                ...toggle,
-                retention: z.string().regex(/^\d+[hdw]$/, "must be a Prometheus duration such as 30d").default(byEnv(env, { local: "1d", staging: "7d", production: "30d" })),
-                storageSize: quantity.default(byEnv(env, { local: "5Gi", staging: "20Gi", production: "50Gi" })),
-            })
-            .prefault({}),
-        kyverno: z
-            .strictObject({
-                ...toggle,
-                validationFailureAction: z.enum(["Audit", "Enforce"]).default(env === "production" ? "Enforce" : "Audit"),
-                allowedRegistries: z.array(z.string().min(1)).min(1).default(["registry.k8s.io/", "ghcr.io/", "quay.io/", "docker.io/", "public.ecr.aws/"]),
-                requiredLabels: z.array(labelKey).default(["app.kubernetes.io/name"]),
-            })
-            .prefault({}),
-        falco: z.strictObject({ ...toggle }).prefault({}),
-        flux: z.strictObject({ ...toggle, platformRepository: gitRepository.optional() }).prefault({}),
-    });
+    return z.strictObject(Object.fromEntries(addonKeys.map((key) => [key, addons[key].settings(env)])) as AddonsShape);
 }
 
 // ---------- tenants ----------
 
-const RESERVED_NAMESPACES = ["default", "flux-system", "gateway-system", "cert-manager", "external-secrets", "velero", "monitoring", "kyverno", "falco"];
 const quotaKey = z
     .string()
     .regex(
@@ -265,13 +192,13 @@ const quotaKey = z
         "is not a ResourceQuota resource name",
     );
 export const defaultQuota = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
-const cpuMemory = (cpu: string, memory: string) => z.strictObject({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).prefault({});
+const cpuMemory = (cpu: string, memory: string) => z.strictObject({ cpu: quantityOr(cpu), memory: quantityOr(memory) }).prefault({});
 
 const PLATFORM_LABEL_PREFIXES = ["pod-security.kubernetes.io/", "toolkit.fluxcd.io/", "platform.example.io/", "kubernetes.io/", "k8s.io/"];
 const isPlatformLabel = (key: string) => PLATFORM_LABEL_PREFIXES.some((p) => key.startsWith(p) || key.includes(`.${p}`));
 
 export const tenantSchema = z.strictObject({
-    name: dnsLabel.refine((n) => !n.startsWith("kube-") && !RESERVED_NAMESPACES.includes(n), "is a reserved platform namespace"),
+    name: dnsLabel.refine((n) => !n.startsWith("kube-") && !reservedNamespaces().includes(n), "is a reserved platform namespace"),
     /** ResourceQuota `hard`; keys not given keep their defaults. */
     quota: z.record(quotaKey, quantity).default({}).transform((q) => ({ ...defaultQuota, ...q })),
     limits: z.strictObject({ defaultRequest: cpuMemory("100m", "128Mi"), default: cpuMemory("500m", "512Mi") }).prefault({}),
@@ -293,27 +220,47 @@ export function formatPath(path: readonly PropertyKey[]): string {
     return path.map((seg, i) => (typeof seg === "number" ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`)).join("") || "(root)";
 }
 
+/**
+ * Top-level keys that hold secrets: set with `pulumi config set --secret` (config.ts refuses
+ * them in plain text), kept secret Outputs, listed as secret in the generated reference.
+ */
+const secretFields = {
+    /** Access key for the S3-compatible backup endpoints of `existing` clusters. */
+    backupCredentials: secret(z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })),
+    /** Alertmanager webhook receiver URL. */
+    alertmanagerWebhookUrl: secret(z.string({ error: "must be an https:// URL" }).regex(/^https:\/\/\S+$/, "must be an https:// URL")),
+};
+
+/** Every top-level key under `platform:`, in one place: a key not here is an error. */
+function stackShape(env: Environment) {
+    return {
+        environment: z.enum(environments),
+        clusters: z.array(clusterSchema(env)).min(1, "declare at least one cluster"),
+        addons: addonsSchema(env).prefault({}),
+        tenants: z.array(tenantSchema).default([]),
+        ...secretFields,
+    };
+}
+
+export type SecretKey = keyof typeof secretFields;
+/** The keys a stack file may set under `platform:`. */
+export const stackKeys = Object.keys(stackShape("local")) as (keyof ReturnType<typeof stackShape>)[];
+export const secretKeys = Object.keys(secretFields) as SecretKey[];
+
 export function platformSchema(env: Environment) {
-    return z
-        .strictObject({
-            environment: z.enum(environments),
-            clusters: z.array(clusterSchema(env)).min(1, "declare at least one cluster"),
-            addons: addonsSchema(env).prefault({}),
-            tenants: z.array(tenantSchema).default([]),
-        })
-        .superRefine((stack, ctx) => {
-            stack.clusters.forEach((c, i) => {
-                if (c.restore && !stack.addons.velero.enabled) {
-                    ctx.addIssue({ code: "custom", path: ["clusters", i, "restore"], message: "needs addons.velero.enabled: Velero performs the restore" });
-                }
-                if (stack.addons.velero.enabled && c.cloud === "existing" && !c.backup) {
-                    ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
-                }
-            });
-            if (stack.addons.certManager.enabled && stack.clusters.some((c) => c.dns) && !stack.addons.certManager.acmeEmail) {
-                ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: "is required when a cluster has dns (Let's Encrypt account)" });
+    return z.strictObject(stackShape(env)).superRefine((stack, ctx) => {
+        stack.clusters.forEach((c, i) => {
+            if (c.restore && !stack.addons.velero.enabled) {
+                ctx.addIssue({ code: "custom", path: ["clusters", i, "restore"], message: "needs addons.velero.enabled: Velero performs the restore" });
+            }
+            if (stack.addons.velero.enabled && c.cloud === "existing" && !c.backup) {
+                ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
             }
         });
+        if (stack.addons.certManager.enabled && stack.clusters.some((c) => c.dns) && !stack.addons.certManager.acmeEmail) {
+            ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: "is required when a cluster has dns (Let's Encrypt account)" });
+        }
+    });
 }
 
 type Issue = { path: PropertyKey[]; message: string };
@@ -340,6 +287,9 @@ export function crossReferenceIssues(raw: Record<string, unknown>): Issue[] {
     clusters.forEach((c, i) => unique(named(c.nodePools), ["clusters", i, "nodePools"]));
     unique(tenants, ["tenants"]);
     const clusterNames = new Set(clusters.map((c) => c.name));
+    if (raw.backupCredentials === undefined && clusters.some((c) => (c as { cloud?: unknown }).cloud === "existing" && "backup" in c)) {
+        issues.push({ path: ["backupCredentials"], message: "required for the backup endpoint of an existing cluster; set it with `pulumi config set --secret --path platform:backupCredentials.accessKeyId ...` (and .secretAccessKey)" });
+    }
     tenants.forEach((t, i) =>
         (Array.isArray(t.clusters) ? t.clusters : []).forEach((name, j) => {
             if (!clusterNames.has(name)) issues.push({ path: ["tenants", i, "clusters", j], message: `names no cluster of this stack ("${name}")` });
@@ -348,7 +298,11 @@ export function crossReferenceIssues(raw: Record<string, unknown>): Issue[] {
     return issues;
 }
 
-export type PlatformSettings = z.output<ReturnType<typeof platformSchema>>;
+type StackValues = z.output<ReturnType<typeof platformSchema>>;
+/** The validated settings, secrets left out: config.ts hands those on as secret Outputs only. */
+export type PlatformSettings = Omit<StackValues, SecretKey>;
+export type SecretValues = Pick<StackValues, SecretKey>;
+export type BackupCredentials = NonNullable<SecretValues["backupCredentials"]>;
 export type ClusterConfig = PlatformSettings["clusters"][number];
 export type NodePoolConfig = z.output<typeof nodePool>;
 export type AddonsConfig = PlatformSettings["addons"];

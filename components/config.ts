@@ -6,27 +6,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
-import { z } from "zod";
-import { crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings } from "./config-schema";
+import { crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
 
 export * from "./config-schema";
 
 export const PROJECT = "platform";
-/** Keys that hold secrets: set with `pulumi config set --secret`, never in plain text. */
-const secretKeys = ["backupCredentials", "alertmanagerWebhookUrl"] as const;
-export const knownKeys = ["environment", "clusters", "addons", "tenants", ...secretKeys] as const;
-
-const backupCredentials = z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
-export type BackupCredentials = z.output<typeof backupCredentials>;
+/** The keys a stack file may set under `platform:` (the schema's; secrets among them). */
+export const knownKeys: readonly string[] = stackKeys;
 
 export interface PlatformConfig extends PlatformSettings {
     readonly stack: string;
-    readonly secrets: {
-        /** Access key for S3-compatible backup endpoints of `existing` clusters. */
-        readonly backupCredentials?: pulumi.Output<BackupCredentials>;
-        /** Alertmanager webhook receiver URL. */
-        readonly alertmanagerWebhookUrl?: pulumi.Output<string>;
-    };
+    /** The schema's secret keys (config-schema.ts), each a secret Output when set. */
+    readonly secrets: { readonly [K in SecretKey]?: pulumi.Output<NonNullable<SecretValues[K]>> };
 }
 
 /** A stack configuration a user can fix: printed by Pulumi without a stack trace. */
@@ -39,6 +30,8 @@ export class ConfigError extends pulumi.RunError {
 
 export interface ValidationResult {
     settings?: PlatformSettings;
+    /** The secret keys' values, validated; plain here, so only loadConfig reads them. */
+    secretValues?: SecretValues;
     problems: string[];
 }
 
@@ -48,18 +41,18 @@ export interface ValidationResult {
  */
 export function validateSettings(raw: Record<string, unknown>): ValidationResult {
     const problems = Object.keys(raw)
-        .filter((key) => !(knownKeys as readonly string[]).includes(key))
+        .filter((key) => !knownKeys.includes(key))
         .map((key) => `${key}: unknown key platform:${key} (known: ${knownKeys.join(", ")})`);
-    const settingsKeys = ["environment", "clusters", "addons", "tenants"];
-    const input = Object.fromEntries(Object.entries(raw).filter(([key]) => settingsKeys.includes(key)));
+    const input = Object.fromEntries(Object.entries(raw).filter(([key]) => knownKeys.includes(key)));
     // With a bad environment, still check everything else (with staging defaults).
     const env: Environment = environments.includes(raw.environment as Environment) ? (raw.environment as Environment) : "staging";
     const parsed = platformSchema(env).safeParse(input);
     const issues = [...(parsed.success ? [] : parsed.error.issues), ...crossReferenceIssues(input)];
     problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOf(issue)}`));
-    problems.push(...secretProblems(raw));
-    const settings = parsed.success && !issues.length ? parsed.data : undefined;
-    return problems.length ? { problems } : { settings, problems };
+    if (problems.length || !parsed.success) return { problems };
+    const secretValues = Object.fromEntries(secretKeys.map((key) => [key, parsed.data[key]])) as SecretValues;
+    const settings = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !(secretKeys as string[]).includes(key))) as PlatformSettings;
+    return { settings, secretValues, problems };
 }
 
 /** Zod nests the reason a record key is invalid; surface it. */
@@ -67,21 +60,12 @@ function messageOf(issue: { message: string; code?: string; issues?: { message: 
     return issue.code === "invalid_key" && issue.issues?.length ? issue.issues.map((i) => i.message).join("; ") : issue.message;
 }
 
-function secretProblems(raw: Record<string, unknown>): string[] {
-    const problems: string[] = [];
-    if (raw.alertmanagerWebhookUrl !== undefined && !(typeof raw.alertmanagerWebhookUrl === "string" && /^https:\/\/\S+$/.test(raw.alertmanagerWebhookUrl))) {
-        problems.push("alertmanagerWebhookUrl: must be an https:// URL");
-    }
-    const clusters: unknown[] = Array.isArray(raw.clusters) ? raw.clusters : [];
-    const needsBackupCredentials = clusters.some((c) => c && typeof c === "object" && "backup" in c && (c as { cloud?: unknown }).cloud === "existing");
-    if (raw.backupCredentials === undefined) {
-        return needsBackupCredentials
-            ? [...problems, "backupCredentials: required for the backup endpoint of an existing cluster; set it with `pulumi config set --secret --path platform:backupCredentials.accessKeyId ...` (and .secretAccessKey)"]
-            : problems;
-    }
-    const parsed = backupCredentials.safeParse(raw.backupCredentials);
-    return parsed.success ? problems : [...problems, ...parsed.error.issues.map((issue) => `${formatPath(["backupCredentials", ...issue.path])}: ${issue.message}`)];
-}
+/**
+ * `PULUMI_DEBUG_PROMISE_LEAKS`, the SDK's own switch for its promise-leak report. While it is
+ * set, index.ts keeps the SDK's per-promise creation stacks that the report prints
+ * (components/promise-stacks.ts); otherwise it skips taking them.
+ */
+export const debugPromiseLeaks = (): boolean => Boolean(process.env.PULUMI_DEBUG_PROMISE_LEAKS);
 
 // `isConfigSecret` is exported by the SDK's runtime but not declared in its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,22 +86,19 @@ export function loadConfig(): PlatformConfig {
     const prefix = `${PROJECT}:`;
     const entries = Object.entries(pulumi.runtime.allConfig()).filter(([key]) => key.startsWith(prefix));
     const raw = Object.fromEntries(entries.map(([key, value]) => [key.slice(prefix.length), decode(value)]));
-    const { settings, problems } = validateSettings(raw);
+    const { settings, secretValues, problems } = validateSettings(raw);
     for (const key of secretKeys) {
         if (raw[key] !== undefined && !runtimeConfig.isConfigSecret(prefix + key)) {
             problems.push(`${key}: must be a secret; set it with \`pulumi config set --secret\``);
         }
     }
-    if (!settings || problems.length) throw new ConfigError(problems);
+    if (!settings || !secretValues || problems.length) throw new ConfigError(problems);
 
     const clusters = settings.clusters.map((c) => (c.cloud === "existing" ? { ...c, kubeconfig: { ...c.kubeconfig, path: expandHome(c.kubeconfig.path) } } : c));
     return {
         ...settings,
         clusters,
         stack: pulumi.getStack(),
-        secrets: {
-            backupCredentials: raw.backupCredentials === undefined ? undefined : pulumi.secret(raw.backupCredentials as BackupCredentials),
-            alertmanagerWebhookUrl: typeof raw.alertmanagerWebhookUrl === "string" ? pulumi.secret(raw.alertmanagerWebhookUrl) : undefined,
-        },
+        secrets: Object.fromEntries(secretKeys.map((key) => [key, secretValues[key] === undefined ? undefined : pulumi.secret(secretValues[key])])),
     };
 }

@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { validateSettings } from "../components/config";
-import { editedStackFile, loadStackSettings } from "./mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, knownKeys, loadConfig, PlatformConfig, validateSettings } from "../components/config";
+import { editedStackFile, loadStackSettings, record, stackConfig, valueOf } from "./mocks";
 
 type Settings = Record<string, any>;
 const stacks = ["local", "staging", "production"];
@@ -85,6 +86,10 @@ describe("config: each rule names its path", () => {
         ["existing cluster backup with Velero", "local", (s) => delete s.clusters[0].backup, "clusters[0].backup", /required while addons.velero/],
         ["existing cluster kubeconfig is explicit", "local", (s) => delete s.clusters[0].kubeconfig, "clusters[0].kubeconfig"],
         ["backup credentials for existing clusters", "local", (s) => delete s.backupCredentials, "backupCredentials", /pulumi config set --secret/],
+        ["backup credentials name both keys", "local", (s) => delete s.backupCredentials.secretAccessKey, "backupCredentials.secretAccessKey"],
+        ["unknown key in the backup credentials", "local", (s) => (s.backupCredentials.accessKey = "x"), "backupCredentials", /accessKey/],
+        ["alertmanager webhook is an https URL", "local", (s) => (s.alertmanagerWebhookUrl = "http://alerts.example.com/hook"), "alertmanagerWebhookUrl", /https:\/\//],
+        ["alertmanager webhook is a string", "local", (s) => (s.alertmanagerWebhookUrl = 443), "alertmanagerWebhookUrl", /https:\/\//],
     ];
     for (const [rule, stack, edit, at, fragment] of rules) {
         it(rule, () => assertProblem(problemsAfter(stack, edit), at, fragment));
@@ -114,5 +119,42 @@ describe("config: a stack file with several mistakes", () => {
     });
     it("prints no stack trace", () => {
         assert.doesNotMatch(result.stderr, /^\s+at /m);
+    });
+});
+
+describe("config: one schema for the keys and the secrets", () => {
+    const WEBHOOK = "https://alerts.example.com/hook";
+    const withSecrets = { ...loadStackSettings("local"), backupCredentials: { accessKeyId: "minio", secretAccessKey: "minio-secret" }, alertmanagerWebhookUrl: WEBHOOK };
+    const load = async (secretKeys: string[]) => {
+        let config: PlatformConfig | undefined;
+        await record("unit", stackConfig(withSecrets, secretKeys), () => {
+            config = loadConfig();
+        });
+        return config!;
+    };
+
+    it("knows exactly the schema's top-level keys, the two secrets among them", () => {
+        assert.deepEqual([...knownKeys], ["environment", "clusters", "addons", "tenants", "backupCredentials", "alertmanagerWebhookUrl"]);
+    });
+
+    it("hands every secret key on as a secret Output, and keeps it out of the plain settings", async () => {
+        const config = await load(["backupCredentials", "alertmanagerWebhookUrl"]);
+        assert.deepEqual(Object.keys(config.secrets).sort(), ["alertmanagerWebhookUrl", "backupCredentials"]);
+        for (const [key, output] of Object.entries(config.secrets)) assert.equal(await pulumi.isSecret(output as pulumi.Output<unknown>), true, key);
+        assert.deepEqual(await valueOf(config.secrets.backupCredentials!), { accessKeyId: "minio", secretAccessKey: "minio-secret" });
+        assert.equal(await valueOf(config.secrets.alertmanagerWebhookUrl!), WEBHOOK);
+        for (const key of ["backupCredentials", "alertmanagerWebhookUrl"]) assert.ok(!(key in config), `${key} in the plain settings`);
+    });
+
+    it("refuses every secret key given in plain text, naming each", async () => {
+        const error = await load([]).then(
+            () => undefined,
+            (err: unknown) => err,
+        );
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.deepEqual(error.problems, [
+            "backupCredentials: must be a secret; set it with `pulumi config set --secret`",
+            "alertmanagerWebhookUrl: must be a secret; set it with `pulumi config set --secret`",
+        ]);
     });
 });

@@ -1,24 +1,78 @@
 /**
  * The platform's dependency graph and grants, over every stack that renders: add-ons install
- * in parallel (no release waits for another), the gateway's certificate is the one edge to
- * cert-manager, and every identity the add-ons get is scoped (no wildcard, no subscription-
- * or project-wide role). Also HelmAddon's own contract on a fake cluster.
+ * in parallel (no release waits for another), the edges between add-ons are exactly the ones
+ * written out below, Kyverno comes after every other add-on by construction, and every
+ * identity the add-ons get is scoped (no wildcard, no subscription- or project-wide role).
+ * Also HelmAddon's own contract on a fake cluster.
  */
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ExistingCluster } from "../components/clusters/existing";
+import { validateSettings } from "../components/config";
+import { Platform } from "../components/platform";
+import { AddonContext, addonKeys, addons } from "../components/platform/addons";
 import { HelmAddon } from "../components/platform/helm-addon";
 import { IdentityGrant, WorkloadIdentity } from "../components/types";
-import { RenderDocument } from "../scripts/render-program";
-import { addonOf, broadGrants, clustersOf, descendants, fakeCluster, isProjectWide, namespaceOf, RELEASE, renderStack, STACKS } from "./platform-helpers";
-import { record, stackConfig } from "./mocks";
+import { RenderDocument, RenderedResource } from "../scripts/render-program";
+import { addonOf, broadGrants, clustersOf, descendants, fakeCluster, isProjectWide, kindNamed, namespaceOf, ofKind, Raw, RELEASE, renderStack, STACKS } from "./platform-helpers";
+import { loadStackSettings, record, stackConfig } from "./mocks";
 
-const ADDONS = ["cert-manager", "envoy-gateway", "external-secrets", "velero"];
+/** The add-ons' component names (`<cluster>-platform-<file>`), from the registry. */
+const ADDONS = addonKeys.map((key) => addons[key].file);
+const CLUSTERS: Record<string, number> = { local: 1, staging: 3, production: 3 };
+const RELEASE_NAMES: Record<string, string> = {
+    "cert-manager": "cert-manager",
+    velero: "velero",
+    "envoy-gateway": "gateway-helm",
+    "external-secrets": "external-secrets",
+    falco: "falco",
+    flux: "flux2",
+    monitoring: "kube-prometheus-stack",
+    kyverno: "kyverno",
+};
+/**
+ * Every edge between two add-ons, `<from> -> <to>`: some resource of the first depends on one
+ * of the second. Written out here, not read from platform/index.ts. Kyverno's policies wait
+ * for every other release; Velero's Restore would add its own only in rebuild mode.
+ */
+const EDGES = [
+    "envoy-gateway -> cert-manager",
+    "monitoring -> envoy-gateway",
+    ...["cert-manager", "velero", "envoy-gateway", "external-secrets", "falco", "flux", "monitoring"].map((other) => `kyverno -> ${other}`),
+].sort();
+
+/** The edges between the add-ons of one cluster in a render. */
+function edgesOf(doc: RenderDocument, cluster: string): string[] {
+    const owner = new Map<string, string>();
+    const resources: [string, RenderedResource][] = [];
+    for (const addon of ADDONS) {
+        for (const r of descendants(doc, addonOf(doc, cluster, addon).component)) {
+            owner.set(r.urn, addon);
+            resources.push([addon, r]);
+        }
+    }
+    const edges = new Set<string>();
+    for (const [from, r] of resources) {
+        for (const dep of r.dependencies) {
+            const to = owner.get(dep);
+            if (to && to !== from) edges.add(`${from} -> ${to}`);
+        }
+    }
+    return [...edges].sort();
+}
 
 for (const stack of STACKS) {
     describe(`platform graph and grants (${stack})`, () => {
         let doc: RenderDocument;
         before(async function () {
             doc = await renderStack(stack);
+        });
+
+        it(`has ${CLUSTERS[stack]} cluster(s), each with the eight add-ons`, () => {
+            assert.equal(clustersOf(stack).length, CLUSTERS[stack]);
+            assert.equal(ADDONS.length, 8);
+            for (const cluster of clustersOf(stack)) for (const addon of ADDONS) addonOf(doc, cluster.name, addon);
         });
 
         it("no add-on release waits for another release: they install in parallel", () => {
@@ -31,30 +85,88 @@ for (const stack of STACKS) {
             }
         });
 
-        it("each release is named after its chart, not the cluster (Helm's 53-character limit)", () => {
-            const expected: Record<string, string> = { "cert-manager": "cert-manager", "envoy-gateway": "gateway-helm", "external-secrets": "external-secrets", velero: "velero" };
+        it("the edges between add-ons are exactly the graph's: the gateway's certificate, Grafana's route, Kyverno's policies", () => {
+            for (const cluster of clustersOf(stack)) assert.deepEqual(edgesOf(doc, cluster.name), EDGES, cluster.name);
+        });
+
+        it("the gateway's certificate waits for cert-manager's release and issuer, Grafana's route for the gateway's release and Gateway", () => {
             for (const cluster of clustersOf(stack)) {
-                for (const addon of ADDONS) assert.equal(addonOf(doc, cluster.name, addon).release.inputs.name, expected[addon]);
+                const [certManager, gateway, monitoring] = ["cert-manager", "envoy-gateway", "monitoring"].map((a) => addonOf(doc, cluster.name, a));
+                const certificate = kindNamed(gateway.children, "cert-manager.io/v1:Certificate", "platform-wildcard-tls");
+                const issuers = ofKind(certManager.children, "cert-manager.io/v1:ClusterIssuer").filter((r) => certificate.dependencies.includes(r.urn));
+                assert.deepEqual(issuers.map((r) => (r.inputs.metadata as Raw).name), [((certificate.inputs.spec as Raw).issuerRef as Raw).name]);
+                assert.ok(certificate.dependencies.includes(certManager.release.urn), `${cluster.name}: certificate before cert-manager's release`);
+                const route = kindNamed(monitoring.children, "gateway.networking.k8s.io/v1:HTTPRoute", "grafana");
+                const theGateway = kindNamed(gateway.children, "gateway.networking.k8s.io/v1:Gateway", "platform");
+                assert.deepEqual(route.dependencies.filter((urn) => urn === gateway.release.urn || urn === theGateway.urn).length, 2, `${cluster.name}: route before the gateway`);
+            }
+        });
+
+        it("each release is named after its chart, not the cluster (Helm's 53-character limit)", () => {
+            for (const cluster of clustersOf(stack)) {
+                for (const addon of ADDONS) assert.equal(addonOf(doc, cluster.name, addon).release.inputs.name, RELEASE_NAMES[addon], addon);
             }
         });
 
         it("identities of the add-ons: no wildcard resource, no subscription- or project-wide grant", () => {
             for (const cluster of clustersOf(stack)) {
+                const checked: string[] = [];
                 for (const addon of ADDONS) {
                     const rendered = addonOf(doc, cluster.name, addon);
                     const { release } = rendered;
                     const namespace = namespaceOf(rendered);
-                    // What the release waits for besides its namespace is its identity (HelmAddon).
+                    // What the release waits for besides its namespace: its identity (HelmAddon), or monitoring's Grafana secret.
                     const roots = doc.resources.filter((r) => release.dependencies.includes(r.urn) && r.urn !== namespace.urn);
+                    if (roots.length) checked.push(addon);
                     for (const resource of roots.flatMap((root) => descendants(doc, root))) {
                         assert.ok(!isProjectWide(resource), `${resource.name}: project-wide IAM for ${addon}`);
                         assert.deepEqual(broadGrants(resource.inputs), [], `${resource.name} (${addon}) grants too broadly`);
                     }
                 }
+                // Cloud DNS and cloud storage give cert-manager and Velero identities; an adopted cluster has neither.
+                const expected = cluster.cloud === "existing" ? ["external-secrets", "monitoring"] : ["cert-manager", "velero", "external-secrets", "monitoring"];
+                assert.deepEqual(checked, expected, cluster.name);
             }
         });
     });
 }
+
+describe("Kyverno comes last by construction: an add-on appended to the registry", () => {
+    it("is excluded from the policies, waited for, and backed up with the platform", async () => {
+        const local = validateSettings(loadStackSettings("local")).settings!;
+        const clusterConfig = local.clusters[0] as Extract<(typeof local.clusters)[number], { cloud: "existing" }>;
+        const registry = addons as unknown as Record<string, unknown>;
+        const settings = { ...local.addons, extra: { enabled: true } } as typeof local.addons;
+        registry.extra = {
+            file: "extra",
+            namespace: "extra-system",
+            load: () => ({
+                install: (name: string, context: AddonContext, _links: object, opts: object) =>
+                    new HelmAddon(name, { cluster: context.cluster, namespace: "extra-system", chart: { chart: "extra", version: "1.0.0", repo: "https://example.com" }, values: () => ({}) }, opts),
+            }),
+        };
+        addonKeys.push("extra" as never);
+        let doc: RenderDocument;
+        try {
+            doc = await record("unit", stackConfig({}), () => {
+                const backupCredentials = pulumi.secret({ accessKeyId: "minio", secretAccessKey: "minio-secret" });
+                const cluster = new ExistingCluster("kind", { config: clusterConfig, environment: "local", backupCredentials });
+                new Platform("kind-platform", { cluster, clusterConfig, addons: settings, secrets: {} }, { providers: { kubernetes: cluster.provider } });
+            });
+        } finally {
+            addonKeys.pop();
+            delete registry.extra;
+        }
+        const extra = addonOf(doc, "kind", "extra");
+        const kyverno = addonOf(doc, "kind", "kyverno");
+        for (const policy of ofKind(kyverno.children, "kyverno.io/v1:ClusterPolicy")) {
+            assert.ok(policy.dependencies.includes(extra.release.urn), `${policy.name} waits for the new add-on`);
+            for (const rule of (policy.inputs.spec as Raw).rules as Raw[]) assert.ok(rule.exclude.any[0].resources.namespaces.includes("extra-system"), policy.name);
+        }
+        const daily = kindNamed(addonOf(doc, "kind", "velero").children, "velero.io/v1:Schedule", "infrastructure-daily");
+        assert.deepEqual((daily.inputs.spec as Raw).template.includedNamespaces, ["cert-manager", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno", "extra-system"]);
+    });
+});
 
 describe("HelmAddon", () => {
     it("asks the cluster for each grant of the one service account and hands the merged identity to the values", async () => {
@@ -76,10 +188,14 @@ describe("HelmAddon", () => {
             }, { providers: { kubernetes: provider } });
         });
         assert.deepEqual(calls.map((c) => [c.sa, c.grant.kind === "backupStorage" && c.grant.access]), [["demo/demo", "readWrite"], ["demo/demo", "readOnly"]]);
-        assert.deepEqual(seen?.podLabels, { "example.com/use": "true" });
+        // The fake cluster's identities differ per grant: the merge keeps both.
+        assert.deepEqual(seen?.podLabels, { "example.com/use-1": "true", "example.com/use-2": "true" });
         const release = doc.resources.find((r) => r.type === RELEASE)!;
         assert.equal(release.inputs.name, "demo-chart", "default release name: the chart's own name");
-        assert.deepEqual((release.inputs.values as Record<string, any>).serviceAccount.annotations, { "example.com/identity": "demo/demo" });
+        assert.deepEqual((release.inputs.values as Record<string, any>).serviceAccount.annotations, { "example.com/grant-1": "demo/demo", "example.com/grant-2": "demo/demo" });
+        const identities = doc.resources.filter((r) => /^demo-demo-grant-\d$/.test(r.name)).map((r) => r.urn);
+        assert.equal(identities.length, 2);
+        for (const urn of identities) assert.ok(release.dependencies.includes(urn), `the release waits for ${urn}`);
         assert.equal(release.inputs.version, "1.2.3");
     });
 });

@@ -7,6 +7,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage, IdentityGrant, PlatformCluster, WorkloadIdentity } from "../components/types";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
@@ -156,10 +157,16 @@ export function descendants(doc: RenderDocument, root: RenderedResource): Render
 
 /**
  * A cluster that records the grants it is asked for and hands out the given backup storage
- * (`sourceCluster` becomes the prefix); one identity per service account.
+ * (`sourceCluster` becomes the prefix). Each grant gets its own identity: an annotation, a pod
+ * label and a resource (a ConfigMap, standing in for the cloud's) numbered by the grant's call,
+ * so a merge that keeps only some grants shows. Resources need a Kubernetes provider from `opts`.
  */
 export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], storage?: Omit<BackupStorage, "prefix">): PlatformCluster {
-    const identity = (sa: string): WorkloadIdentity => ({ serviceAccountAnnotations: { "example.com/identity": sa }, podLabels: { "example.com/use": "true" }, resources: [] });
+    const identity = (sa: string, n: number, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity => ({
+        serviceAccountAnnotations: { [`example.com/grant-${n}`]: sa },
+        podLabels: { [`example.com/use-${n}`]: "true" },
+        resources: [new k8s.core.v1.ConfigMap(`${sa.replace("/", "-")}-grant-${n}`, { data: { grant: String(n) } }, opts)],
+    });
     return {
         name: "fake",
         cloud: "existing",
@@ -170,9 +177,9 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         oidcIssuer: pulumi.output(undefined),
         privateRanges: [],
         provisionsLoadBalancers: false,
-        workloadIdentity: (namespace, sa, grant) => {
+        workloadIdentity: (namespace, sa, grant, opts) => {
             calls.push({ sa: `${namespace}/${sa}`, grant });
-            return identity(`${namespace}/${sa}`);
+            return identity(`${namespace}/${sa}`, calls.length, opts);
         },
         backupStorage: (sourceCluster?: string) => {
             if (!storage) throw new Error("this fake cluster has no backup storage");

@@ -15,6 +15,15 @@ describe("README", () => {
             assert.match(reference, new RegExp(`\\| \`${key.replace(/[[\].]/g, "\\$&")}\` \\|`), key);
         }
         assert.match(reference, /`addons.kyverno.validationFailureAction` \|[^\n]*`"Audit"` \/ `"Audit"` \/ `"Enforce"`/);
+        assert.match(reference, /`addons.monitoring.storageSize` \| string \\\| number \|[^\n]*`"5Gi"` \/ `"20Gi"` \/ `"50Gi"`/);
+    });
+
+    it("lists the secret keys as secret, with their fields", () => {
+        const rows = configReference()
+            .split("\n")
+            .filter((line) => line.includes("**secret**"))
+            .map((line) => line.split("|")[1].trim());
+        assert.deepEqual(rows, ["`backupCredentials`", "`backupCredentials.accessKeyId`", "`backupCredentials.secretAccessKey`", "`alertmanagerWebhookUrl`"]);
     });
 
     it("shows the two commands near the top", () => {

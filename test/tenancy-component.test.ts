@@ -4,9 +4,10 @@
  */
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { ExistingCluster } from "../components/clusters/existing";
 import { validateSettings } from "../components/config";
-import { namespaceLabels, Tenant } from "../components/tenancy/tenant";
+import { namespaceLabels, Tenant, withContext } from "../components/tenancy/tenant";
 import { RenderDocument } from "../scripts/render-program";
 import { input, loadStackSettings, record, renderStack, stackConfig } from "./mocks";
 
@@ -60,18 +61,24 @@ describe("tenancy: the Tenant component", () => {
         }
     });
 
-    it("gives back the stack trace limit it lowers while building, also when building fails", async () => {
-        const before = Error.stackTraceLimit;
-        try {
-            Error.stackTraceLimit = 7;
-            await renderTenant();
-            assert.equal(Error.stackTraceLimit, 7);
-            const broken = { name: "kind", privateRanges: null } as unknown as ExistingCluster;
-            await assert.rejects(record("unit", stackConfig({}), () => new Tenant("broken", { config: tenantConfig, cluster: broken, platformReleases: {} })));
-            assert.equal(Error.stackTraceLimit, 7);
-        } finally {
-            Error.stackTraceLimit = before;
-        }
+    it("names the tenant and the cluster in an error raised while it builds, keeping the error's class and the frame that threw", async () => {
+        const broken = { name: "kind", privateRanges: null } as unknown as ExistingCluster;
+        const error = await record("unit", stackConfig({}), () => new Tenant("broken", { config: tenantConfig, cluster: broken, platformReleases: {} })).then(
+            () => undefined,
+            (err: unknown) => err,
+        );
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, /^tenant team-x on cluster kind: .*not iterable/);
+        const [first, frame] = error.stack!.split("\n");
+        assert.equal(first, `TypeError: ${error.message}`);
+        assert.match(frame, /^\s+at .*components\/tenancy\/network-policies\.js:\d+:\d+/, "the location of the throw");
+    });
+
+    it("withContext keeps a RunError a RunError (printed without a stack) and wraps what is not an Error", () => {
+        const runError = withContext(new pulumi.RunError("bad quota"), "tenant t on cluster c");
+        assert.ok(runError instanceof pulumi.RunError);
+        assert.equal(runError.message, "tenant t on cluster c: bad quota");
+        assert.equal(withContext("a string", "tenant t on cluster c").message, "tenant t on cluster c: a string");
     });
 
     it("binds only the groups a role lists: no binding for a role without groups", async () => {

@@ -10,10 +10,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster, WorkloadIdentity } from "../types";
-import { charts } from "../versions";
-import { HelmAddon } from "./helm-addon";
+import { AddonContext, addons } from "./addons";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
+export const CERT_MANAGER_NAMESPACE = addons.certManager.namespace;
 const SERVICE_ACCOUNT = "cert-manager";
 
 export const ACME_SERVERS = {
@@ -44,8 +44,7 @@ export class CertManager extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: CERT_MANAGER_NAMESPACE,
-                chart: charts.certManager,
+                ...fromRegistry(addons.certManager),
                 identity: args.dnsZone ? { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "dnsZone", zone: args.dnsZone } } : undefined,
                 values: (identity) => certManagerValues(args.cluster.environment === "production", identity, args.dnsZone !== undefined),
             },
@@ -114,6 +113,11 @@ export class CertManager extends HelmAddon {
             { dependsOn: [ca] },
         );
     }
+}
+
+/** The Platform's entry (addons.ts): cert-manager with the cluster's DNS zone, if it has one. */
+export function install(name: string, { cluster, clusterConfig, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): CertManager {
+    return new CertManager(name, { cluster, dnsZone: clusterConfig.dns?.zone, acmeEmail: settings.certManager.acmeEmail, issuer: settings.certManager.issuer }, opts);
 }
 
 /**

@@ -13,10 +13,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster } from "../types";
-import { charts } from "../versions";
-import { HelmAddon } from "./helm-addon";
+import { AddonContext, addons } from "./addons";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const GATEWAY_NAMESPACE = "gateway-system";
+export const GATEWAY_NAMESPACE = addons.envoyGateway.namespace;
 export const GATEWAY_NAME = "platform";
 export const GATEWAY_CLASS = "envoy-gateway";
 export const CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller";
@@ -48,8 +48,7 @@ export class EnvoyGateway extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: GATEWAY_NAMESPACE,
-                chart: charts.envoyGateway,
+                ...fromRegistry(addons.envoyGateway),
                 values: () => ({
                     deployment: { replicas },
                     podDisruptionBudget: { minAvailable: replicas > 1 ? 1 : 0 },
@@ -191,4 +190,14 @@ export class EnvoyGateway extends HelmAddon {
         }
         this.registerOutputs({ namespace, release: this.release.status, address: this.address });
     }
+}
+
+/** What the gateway takes from another add-on (platform/index.ts): cert-manager's issuer for its certificate. */
+export interface EnvoyGatewayLinks {
+    readonly tls?: EnvoyGatewayArgs["tls"];
+}
+
+/** The Platform's entry (addons.ts): the gateway on the cluster's domain. */
+export function install(name: string, { cluster, addons: settings, domain }: AddonContext, links: EnvoyGatewayLinks, opts?: pulumi.ComponentResourceOptions): EnvoyGateway {
+    return new EnvoyGateway(name, { cluster, domain, httpsRedirect: settings.envoyGateway.httpsRedirect, tls: links.tls }, opts);
 }

@@ -11,10 +11,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster } from "../types";
-import { charts } from "../versions";
-import { HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
+import { AddonContext, addons } from "./addons";
+import { fromRegistry, HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
 
-export const EXTERNAL_SECRETS_NAMESPACE = "external-secrets";
+export const EXTERNAL_SECRETS_NAMESPACE = addons.externalSecrets.namespace;
 export const SERVICE_ACCOUNT = "external-secrets";
 export const CLUSTER_SECRET_STORE = "platform-secrets";
 
@@ -33,8 +33,7 @@ export class ExternalSecrets extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: EXTERNAL_SECRETS_NAMESPACE,
-                chart: charts.externalSecrets,
+                ...fromRegistry(addons.externalSecrets),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "secretsRead", prefix: args.secretPrefix } },
                 values: (identity) => ({
                     installCRDs: true,
@@ -60,4 +59,9 @@ export class ExternalSecrets extends HelmAddon {
         });
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status, store: CLUSTER_SECRET_STORE });
     }
+}
+
+/** The Platform's entry (addons.ts): the operator reading the configured prefix. */
+export function install(name: string, { cluster, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): ExternalSecrets {
+    return new ExternalSecrets(name, { cluster, secretPrefix: settings.externalSecrets.secretPrefix }, opts);
 }

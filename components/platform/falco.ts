@@ -8,11 +8,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster } from "../types";
-import { artifacts, charts } from "../versions";
+import { artifacts } from "../versions";
+import { AddonContext, addons } from "./addons";
 import { falcoRulesYaml } from "./falco-rules";
-import { HelmAddon } from "./helm-addon";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const FALCO_NAMESPACE = "falco";
+export const FALCO_NAMESPACE = addons.falco.namespace;
 /** The file name under /etc/falco/rules.d: loaded after falco_rules.yaml, whose macros it reuses. */
 export const PLATFORM_RULES_FILE = "platform-rules.yaml";
 
@@ -28,10 +29,8 @@ export class Falco extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: FALCO_NAMESPACE,
-                // Falco reads every process on the node through eBPF: it needs host PID, /proc and /sys.
-                podSecurity: "privileged",
-                chart: charts.falco,
+                // Privileged (addons.ts): Falco reads every process on the node through eBPF.
+                ...fromRegistry(addons.falco),
                 values: () => ({
                     // CO-RE eBPF: no kernel module to build or download per node kernel (managed node
                     // images and kind alike), and no driver loader init container.
@@ -53,4 +52,9 @@ export class Falco extends HelmAddon {
         );
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
     }
+}
+
+/** The Platform's entry (addons.ts). */
+export function install(name: string, { cluster }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Falco {
+    return new Falco(name, { cluster }, opts);
 }

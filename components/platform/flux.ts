@@ -13,10 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { GitRepositoryConfig } from "../config";
 import { PlatformCluster } from "../types";
-import { charts } from "../versions";
-import { HelmAddon } from "./helm-addon";
+import { AddonContext, addons } from "./addons";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const FLUX_NAMESPACE = "flux-system";
+export const FLUX_NAMESPACE = addons.flux.namespace;
 export const PLATFORM_SOURCE = "platform";
 export const CONTROLLERS_KUSTOMIZATION = "platform-controllers";
 export const CONFIGS_KUSTOMIZATION = "platform-configs";
@@ -44,8 +44,7 @@ export class Flux extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: FLUX_NAMESPACE,
-                chart: charts.flux,
+                ...fromRegistry(addons.flux),
                 values: () => ({
                     installCRDs: true,
                     // The components `flux install` deploys by default; image automation would need
@@ -94,4 +93,9 @@ export class Flux extends HelmAddon {
         }
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
     }
+}
+
+/** The Platform's entry (addons.ts): the platform's own repository held while the cluster restores. */
+export function install(name: string, { cluster, addons: settings, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Flux {
+    return new Flux(name, { cluster, platformRepository: settings.flux.platformRepository, suspend: restoring }, opts);
 }

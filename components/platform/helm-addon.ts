@@ -13,8 +13,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IdentityGrant, PlatformCluster, WorkloadIdentity } from "../types";
 import { ChartPin } from "../versions";
+import type { AddonDeclaration, PodSecurityLevel } from "./addons";
 
-export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+export type { PodSecurityLevel };
 
 /** The label every platform namespace carries; the ClusterSecretStore and policies select on it. */
 export const MANAGED_BY_LABEL = "platform.example.io/managed-by";
@@ -48,6 +49,9 @@ export interface HelmAddonArgs {
 
 /** The chart's own name, from a repository chart name or an `oci://` reference. */
 export const chartName = (pin: ChartPin) => pin.chart.split("/").pop()!;
+
+/** What HelmAddon takes from an add-on's registry entry: its namespace, chart pin and Pod Security level. */
+export const fromRegistry = (addon: AddonDeclaration) => ({ namespace: addon.namespace, chart: addon.chart, podSecurity: addon.podSecurity });
 
 export class HelmAddon extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;

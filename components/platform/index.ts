@@ -1,31 +1,28 @@
 /**
- * The platform of one cluster: which add-ons it gets and the order they install in, in one
- * place. Add-ons install in parallel; an edge exists only where one needs another's output
- * (the gateway's certificate needs cert-manager). Each add-on's custom resources wait for
- * its own release (HelmAddon.customResource).
+ * The platform of one cluster: the dependency graph of the add-ons, in one place. Which
+ * add-ons exist is the registry's (addons.ts); this file says what connects them.
  *
- * Adding an add-on: one line in the `addons` block below (`name: enabled ? new X(...) : undefined`)
- * with an `X extends HelmAddon`. Its release then appears in `releases`, its namespace in the
- * platform backups, and a DR restore waits for it.
+ * Add-ons install in parallel: an edge exists only where one needs another's output, and
+ * `edges` below lists every one. Each add-on's custom resources wait for its own release
+ * (HelmAddon.customResource). Two add-ons come after all the others, by construction:
+ * Kyverno, whose policies exclude every other add-on's namespace and wait for its release,
+ * and Velero's schedules and restore, which cover every add-on namespace.
  *
  * Rebuild mode: `restoring` is true while the cluster's config has a `restore` block. Then
  * Velero's schedules pause, a Velero Restore is created after everything else, Kyverno only
- * audits (`kyvernoFailureAction`), and index.ts holds tenant GitOps (`suspendGitOps`).
+ * audits (`kyvernoFailureAction`), Flux holds the platform's sync, and index.ts holds tenant
+ * GitOps (`suspendGitOps`).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig, ClusterConfig, PlatformConfig } from "../config";
 import { PlatformCluster } from "../types";
-import { CertManager } from "./cert-manager";
-import { EnvoyGateway } from "./envoy-gateway";
-import { ExternalSecrets } from "./external-secrets";
-import { Falco } from "./falco";
-import { Flux } from "./flux";
+import { AddonContext, AddonKey, addonKeys, addons } from "./addons";
 import { HelmAddon } from "./helm-addon";
-import { Kyverno } from "./kyverno";
-import { Monitoring } from "./monitoring";
 import { restoreFromBackup } from "./restore";
-import { Velero } from "./velero";
+
+export { kyvernoFailureAction } from "./kyverno";
+export type { AddonKey as AddonName } from "./addons";
 
 export interface PlatformArgs {
     readonly cluster: PlatformCluster;
@@ -35,23 +32,42 @@ export interface PlatformArgs {
     readonly secrets: PlatformConfig["secrets"];
 }
 
-export type AddonName = keyof AddonsConfig;
-
-/**
- * Kyverno's validationFailureAction: the configured one, except Audit while restoring, since
- * a restore puts back objects admitted under older policies and must not be half-refused.
- */
-export function kyvernoFailureAction(addons: AddonsConfig, restoring: boolean): "Audit" | "Enforce" {
-    return restoring ? "Audit" : addons.kyverno.validationFailureAction;
-}
-
 /** Where the gateway serves without cloud DNS: `*.localhost` resolves to the machine itself. */
 export const localDomain = (cluster: string) => `${cluster}.localhost`;
+
+type Module<K extends AddonKey> = ReturnType<(typeof addons)[K]["load"]>;
+/** The component an add-on's `install` returns (CertManager, Velero, ...). */
+export type Addon<K extends AddonKey> = ReturnType<Module<K>["install"]>;
+type Links<K extends AddonKey> = Parameters<Module<K>["install"]>[2];
+/** The add-ons built so far, by key (an add-on that is off stays absent). */
+type Built = { -readonly [K in AddonKey]?: Addon<K> };
+
+/** The policy engine: built after every other add-on, whose namespaces it must never govern. */
+const POLICY_ENGINE = "kyverno" satisfies AddonKey;
+
+/**
+ * Every edge of the graph: what an add-on takes from others, which are built before it.
+ * An add-on not named here takes nothing from another and installs in parallel.
+ */
+const edges: { [K in AddonKey]?: { readonly after: readonly AddonKey[]; readonly links: (built: Built, context: AddonContext) => Links<K> } } = {
+    // The gateway's wildcard Certificate waits for cert-manager's release (its CRD) and issuer.
+    envoyGateway: {
+        after: ["certManager"],
+        links: ({ certManager }) => ({ tls: certManager && { issuerName: certManager.issuer.name, after: [certManager.release, certManager.issuer.resource] } }),
+    },
+    // Grafana's HTTPRoute waits for the Gateway (and the Gateway API CRDs of its release).
+    monitoring: {
+        after: ["envoyGateway", "certManager"],
+        links: ({ envoyGateway, certManager }, { domain }) => ({
+            grafanaRoute: envoyGateway && { domain, tls: certManager !== undefined, after: [envoyGateway.release, envoyGateway.gateway] },
+        }),
+    },
+};
 
 /** The platform add-ons of one cluster and the order they install in. */
 export class Platform extends pulumi.ComponentResource {
     /** Releases by add-on; tenants' custom resources depend on the ones that install their CRDs. */
-    readonly releases: Partial<Record<AddonName, k8s.helm.v3.Release>>;
+    readonly releases: Partial<Record<AddonKey, k8s.helm.v3.Release>>;
     /** A `restore` block is set: see the file comment. */
     readonly restoring: boolean;
     readonly gatewayAddress: pulumi.Output<string | undefined>;
@@ -60,73 +76,47 @@ export class Platform extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:addons:Platform", name, {}, opts);
-        const { cluster, clusterConfig, addons: config } = args;
-        const child = { parent: this };
+        const { cluster, clusterConfig } = args;
         const restore = clusterConfig.restore;
         this.restoring = restore !== undefined;
-
-        const certManager = config.certManager.enabled
-            ? new CertManager(
-                  `${name}-cert-manager`,
-                  { cluster, dnsZone: clusterConfig.dns?.zone, acmeEmail: config.certManager.acmeEmail, issuer: config.certManager.issuer },
-                  child,
-              )
-            : undefined;
-        const velero = config.velero.enabled ? new Velero(`${name}-velero`, { cluster, sourceCluster: restore?.sourceCluster, restoring: this.restoring }, child) : undefined;
-
-        const addons: Partial<Record<AddonName, HelmAddon>> = {
-            certManager,
-            velero,
-            envoyGateway: config.envoyGateway.enabled
-                ? new EnvoyGateway(
-                      `${name}-envoy-gateway`,
-                      {
-                          cluster,
-                          domain: clusterConfig.dns?.domain ?? localDomain(cluster.name),
-                          httpsRedirect: config.envoyGateway.httpsRedirect,
-                          tls: certManager && { issuerName: certManager.issuer.name, after: [certManager.release, certManager.issuer.resource] },
-                      },
-                      child,
-                  )
-                : undefined,
-            externalSecrets: config.externalSecrets.enabled ? new ExternalSecrets(`${name}-external-secrets`, { cluster, secretPrefix: config.externalSecrets.secretPrefix }, child) : undefined,
-            falco: config.falco.enabled ? new Falco(`${name}-falco`, { cluster }, child) : undefined,
-            flux: config.flux.enabled ? new Flux(`${name}-flux`, { cluster, platformRepository: config.flux.platformRepository, suspend: this.restoring }, child) : undefined,
-            // monitoring needs the gateway and kyverno every other add-on: both follow.
+        const context: AddonContext = {
+            cluster,
+            clusterConfig,
+            addons: args.addons,
+            secrets: args.secrets,
+            restoring: this.restoring,
+            domain: clusterConfig.dns?.domain ?? localDomain(cluster.name),
         };
-        if (config.monitoring.enabled) {
-            const gateway = addons.envoyGateway as EnvoyGateway | undefined;
-            const grafanaRoute = gateway && { domain: clusterConfig.dns?.domain ?? localDomain(cluster.name), tls: certManager !== undefined, after: [gateway.release, gateway.gateway] };
-            addons.monitoring = new Monitoring(`${name}-monitoring`, { cluster, settings: config.monitoring, grafanaRoute, alertmanagerWebhookUrl: args.secrets.alertmanagerWebhookUrl }, child);
-        }
-        if (config.kyverno.enabled) {
-            // Policies apply once every other add-on is up, and never in their namespaces.
-            const others = Object.values(addons).filter((addon): addon is HelmAddon => addon !== undefined);
-            addons.kyverno = new Kyverno(
-                `${name}-kyverno`,
-                {
-                    cluster,
-                    settings: config.kyverno,
-                    validationFailureAction: kyvernoFailureAction(config, this.restoring),
-                    platformNamespaces: others.map((addon) => addon.namespaceName),
-                    platformReleases: others.map((addon) => addon.release),
-                },
-                child,
-            );
-        }
-        const installed = Object.entries(addons).filter((entry): entry is [AddonName, HelmAddon] => entry[1] !== undefined);
-        this.releases = Object.fromEntries(installed.map(([addon, component]) => [addon, component.release]));
 
-        velero?.scheduleBackups({
-            platformNamespaces: installed.map(([, component]) => component.namespaceName),
-            hourly: config.velero.hourlyBackups,
-        });
-        if (restore && velero) {
-            restoreFromBackup(velero, { restore, after: installed.filter(([, component]) => component !== velero).map(([, component]) => component) });
-        }
+        const built: Built = {};
+        const done = new Set<AddonKey>();
+        const install = <K extends AddonKey>(key: K, links: Links<K>) => {
+            done.add(key);
+            if (!args.addons[key].enabled) return;
+            const { file, load } = addons[key];
+            const module = load() as unknown as { install(name: string, context: AddonContext, links: Links<K>, opts: pulumi.ComponentResourceOptions): Addon<K> };
+            Object.assign(built, { [key]: module.install(`${name}-${file}`, context, links, { parent: this }) });
+        };
+        const build = (key: AddonKey, path: AddonKey[] = []) => {
+            if (done.has(key)) return;
+            if (path.includes(key)) throw new Error(`add-on edges form a cycle: ${[...path, key].join(" -> ")}`);
+            const edge = edges[key];
+            for (const before of edge?.after ?? []) build(before, [...path, key]);
+            install(key, edge ? (edge.links as (built: Built, context: AddonContext) => Links<typeof key>)(built, context) : {});
+        };
+        for (const key of addonKeys) if (key !== POLICY_ENGINE) build(key);
+        // In registry order, whatever order the edges built them in: the order of every namespace list below.
+        const others = (): HelmAddon[] => addonKeys.flatMap((key) => built[key] ?? []);
+        install(POLICY_ENGINE, { platform: others() });
 
-        this.gatewayAddress = (addons.envoyGateway as EnvoyGateway | undefined)?.address ?? pulumi.output(undefined);
-        this.grafanaUrl = (addons.monitoring as Monitoring | undefined)?.grafanaUrl ?? pulumi.output(undefined);
+        const installed = others();
+        this.releases = Object.fromEntries(addonKeys.flatMap((key) => (built[key] ? [[key, built[key].release]] : [])));
+        const velero = built.velero;
+        velero?.scheduleBackups({ platformNamespaces: installed.map((addon) => addon.namespaceName), hourly: args.addons.velero.hourlyBackups });
+        if (restore && velero) restoreFromBackup(velero, { restore, after: installed.filter((addon) => addon !== velero) });
+
+        this.gatewayAddress = built.envoyGateway?.address ?? pulumi.output(undefined);
+        this.grafanaUrl = built.monitoring?.grafanaUrl ?? pulumi.output(undefined);
         this.backupBucket = velero ? pulumi.output(velero.storage.bucket) : pulumi.output(undefined);
         this.registerOutputs({ gatewayAddress: this.gatewayAddress, backupBucket: this.backupBucket });
     }

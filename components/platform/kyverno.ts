@@ -14,14 +14,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig } from "../config";
 import { PlatformCluster } from "../types";
-import { charts } from "../versions";
-import { HelmAddon } from "./helm-addon";
+import { AddonContext, addons, systemNamespaces } from "./addons";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const KYVERNO_NAMESPACE = "kyverno";
+export const KYVERNO_NAMESPACE = addons.kyverno.namespace;
 export type FailureAction = AddonsConfig["kyverno"]["validationFailureAction"];
-
-/** Kubernetes' own namespaces: never governed, whatever the platform runs. */
-export const systemNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
 
 export interface KyvernoArgs {
     readonly cluster: PlatformCluster;
@@ -51,8 +48,7 @@ export class Kyverno extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: KYVERNO_NAMESPACE,
-                chart: charts.kyverno,
+                ...fromRegistry(addons.kyverno),
                 values: () => ({
                     // Three replicas keep admission available through a node drain; one is enough to try things.
                     admissionController: { replicas: production ? 3 : 1 },
@@ -88,6 +84,34 @@ export class Kyverno extends HelmAddon {
         );
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
     }
+}
+
+/** What Kyverno takes from the other add-ons (platform/index.ts builds it last): every one of them. */
+export interface KyvernoLinks {
+    readonly platform: readonly HelmAddon[];
+}
+
+/**
+ * Kyverno's validationFailureAction: the configured one, except Audit while restoring, since
+ * a restore puts back objects admitted under older policies and must not be half-refused.
+ */
+export function kyvernoFailureAction(settings: AddonsConfig, restoring: boolean): FailureAction {
+    return restoring ? "Audit" : settings.kyverno.validationFailureAction;
+}
+
+/** The Platform's entry (addons.ts): the policies exclude every other add-on's namespace and wait for its release. */
+export function install(name: string, { cluster, addons: settings, restoring }: AddonContext, links: KyvernoLinks, opts?: pulumi.ComponentResourceOptions): Kyverno {
+    return new Kyverno(
+        name,
+        {
+            cluster,
+            settings: settings.kyverno,
+            validationFailureAction: kyvernoFailureAction(settings, restoring),
+            platformNamespaces: links.platform.map((addon) => addon.namespaceName),
+            platformReleases: links.platform.map((addon) => addon.release),
+        },
+        opts,
+    );
 }
 
 interface PolicySpec {

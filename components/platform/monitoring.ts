@@ -12,12 +12,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AddonsConfig } from "../config";
 import { PlatformCluster } from "../types";
-import { charts } from "../versions";
+import { AddonContext, addons } from "./addons";
 import { alertRuleGroups } from "./alert-rules";
 import { GATEWAY_NAME, GATEWAY_NAMESPACE } from "./envoy-gateway";
-import { HelmAddon } from "./helm-addon";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const MONITORING_NAMESPACE = "monitoring";
+export const MONITORING_NAMESPACE = addons.monitoring.namespace;
 /** Service names fixed by `fullnameOverride`, so routes and docs do not depend on the release name. */
 export const GRAFANA_SERVICE = "grafana";
 const GRAFANA_ADMIN_SECRET = "grafana-admin";
@@ -68,10 +68,8 @@ export class Monitoring extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                namespace: MONITORING_NAMESPACE,
-                // node-exporter needs the host's network, PID namespace and root filesystem.
-                podSecurity: "privileged",
-                chart: charts.kubePrometheusStack,
+                // Privileged (addons.ts): node-exporter needs the host's network, PID namespace and root filesystem.
+                ...fromRegistry(addons.monitoring),
                 values: () => values(args, grafanaHost, grafanaUrl, webhook !== undefined),
                 dependsOn: [...(args.dependsOn ?? []), adminSecretReady.promise, webhookSecretReady.promise.then((s) => s ?? adminSecretReady.promise)],
             },
@@ -128,6 +126,16 @@ export class Monitoring extends HelmAddon {
         this.grafanaUrl = pulumi.output(grafanaUrl);
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status, grafanaUrl: this.grafanaUrl });
     }
+}
+
+/** What monitoring takes from another add-on (platform/index.ts): Grafana's route on the shared Gateway. */
+export interface MonitoringLinks {
+    readonly grafanaRoute?: MonitoringArgs["grafanaRoute"];
+}
+
+/** The Platform's entry (addons.ts): retention and volume from the settings, the webhook from the secrets. */
+export function install(name: string, { cluster, addons: settings, secrets }: AddonContext, links: MonitoringLinks, opts?: pulumi.ComponentResourceOptions): Monitoring {
+    return new Monitoring(name, { cluster, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl }, opts);
 }
 
 function values(args: MonitoringArgs, grafanaHost: string | undefined, grafanaUrl: string | undefined, webhook: boolean): Record<string, unknown> {

@@ -11,10 +11,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage, IdentityGrant, PlatformCluster } from "../types";
-import { charts } from "../versions";
-import { HelmAddon } from "./helm-addon";
+import { AddonContext, addons, systemNamespaces } from "./addons";
+import { fromRegistry, HelmAddon } from "./helm-addon";
 
-export const VELERO_NAMESPACE = "velero";
+export const VELERO_NAMESPACE = addons.velero.namespace;
 const SERVICE_ACCOUNT = "velero";
 /** The location backups go to; Velero's CLI and schedules default to this name. */
 export const DEFAULT_LOCATION = "default";
@@ -41,9 +41,6 @@ export interface VeleroArgs {
      */
     readonly restoring?: boolean;
 }
-
-/** Namespaces that are never a tenant's: Kubernetes' own. */
-export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
 
 export interface BackupScheduleArgs {
     /** Namespaces of the platform's add-ons (Velero's own is left out). */
@@ -74,8 +71,7 @@ export class Velero extends HelmAddon {
             name,
             {
                 cluster,
-                namespace: VELERO_NAMESPACE,
-                chart: charts.velero,
+                ...fromRegistry(addons.velero),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: grants },
                 values: (identity) => ({
                     initContainers: plugins.map((image, i) => ({
@@ -173,7 +169,7 @@ export class Velero extends HelmAddon {
                 name: "tenants-daily",
                 cron: "0 2 * * *",
                 ttl: "720h",
-                template: { includedNamespaces: ["*"], excludedNamespaces: [...args.platformNamespaces, ...SYSTEM_NAMESPACES].sort() },
+                template: { includedNamespaces: ["*"], excludedNamespaces: [...args.platformNamespaces, ...systemNamespaces].sort() },
             },
             {
                 name: "cluster-resources-weekly",
@@ -200,4 +196,9 @@ export class Velero extends HelmAddon {
             ),
         );
     }
+}
+
+/** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the source cluster's while restoring. */
+export function install(name: string, { cluster, clusterConfig, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
+    return new Velero(name, { cluster, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
 }

@@ -3,10 +3,7 @@
  * so the rules read in one place and the Tenant only turns them into objects.
  */
 import * as k8s from "@pulumi/kubernetes";
-
-/** Where the platform's scrapers and the shared Gateway's proxies run (see components/platform). */
-export const MONITORING_NAMESPACE = "monitoring";
-export const GATEWAY_NAMESPACE = "gateway-system";
+import { tenantIngressNamespaces } from "../platform/addons";
 /** Cloud instance metadata (AWS, Azure, GCP alike): node credentials live behind it. */
 export const METADATA_CIDR = "169.254.169.254/32";
 
@@ -37,7 +34,8 @@ export function networkPolicySpecs({ privateRanges, allowPrivateEgress = false }
         "tenant-allow": {
             podSelector: everyPod,
             policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [inNamespace(MONITORING_NAMESPACE)] }, { from: [inNamespace(GATEWAY_NAMESPACE)] }, { from: [sameNamespace] }],
+            // The add-ons tenants accept traffic from (the registry's `tenantIngress`: Prometheus, the Gateway's proxies), then each other.
+            ingress: [...tenantIngressNamespaces().map((ns) => ({ from: [inNamespace(ns)] })), { from: [sameNamespace] }],
             egress: [
                 {
                     // Both selectors in one peer: kube-dns pods AND in kube-system, not either.

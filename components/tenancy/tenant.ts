@@ -43,16 +43,10 @@ export class Tenant extends pulumi.ComponentResource {
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:tenancy:Tenant", name, {}, opts);
-        // Pulumi stores `new Error().stack` on each of its promises (some thirty per resource),
-        // only to print them when debugging promise leaks; at a thousand tenants that was a third
-        // of the CPU time and a good share of memory (docs/performance.md). Source positions for
-        // the engine are unaffected: Resource lifts the limit itself when it takes them.
-        const stackTraceLimit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
         try {
             this.namespace = this.build(name, args);
-        } finally {
-            Error.stackTraceLimit = stackTraceLimit;
+        } catch (err) {
+            throw withContext(err, `tenant ${args.config.name} on cluster ${args.cluster.name}`);
         }
         this.registerOutputs({ namespace: this.namespace.metadata.name });
     }
@@ -100,4 +94,16 @@ export class Tenant extends pulumi.ComponentResource {
 
         return ns;
     }
+}
+
+/**
+ * `err` itself, its message prefixed with `context`: the same object, so its class (a RunError
+ * stays one, printed without a stack) and its stack frames are kept.
+ */
+export function withContext(err: unknown, context: string): Error {
+    if (!(err instanceof Error)) return new Error(`${context}: ${String(err)}`);
+    const header = err.message ? `${err.name}: ${err.message}` : err.name;
+    err.message = `${context}: ${err.message}`;
+    if (err.stack?.startsWith(header)) err.stack = `${err.name}: ${err.message}${err.stack.slice(header.length)}`;
+    return err;
 }

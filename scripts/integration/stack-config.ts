@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as YAML from "yaml";
+import { addonKeys } from "../../components/platform/addons";
 
 export interface ExpectedTenant {
     name: string;
@@ -17,10 +18,8 @@ export interface ExpectedTenant {
 
 export const CLUSTER = "integration";
 
-/** Every add-on installs a Helm chart from a repository this machine cannot reach: all off, by config. */
-const addonsOff = Object.fromEntries(
-    ["envoyGateway", "certManager", "externalSecrets", "velero", "monitoring", "kyverno", "falco", "flux"].map((addon) => [addon, { enabled: false }]),
-);
+/** Every add-on (the registry's) installs a Helm chart from a repository this machine cannot reach: all off, by config. */
+const addonsOff = Object.fromEntries(addonKeys.map((addon) => [addon, { enabled: false }]));
 
 export function integrationConfig(kubeconfig: string, context: string): Record<string, unknown> {
     return {
