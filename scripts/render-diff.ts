@@ -1,165 +1,206 @@
 /**
- * Resource-level difference between two offline renders (base and head of a pull request):
- * per stack, what would be added, changed (same URN, different inputs or options) and
- * removed. Runs without the Pulumi CLI or any cloud, so forks get it too.
+ * What each stack would do, from two offline renders (base and head of a pull request), read
+ * like `pulumi preview --diff`: per resource create, update, replace or delete, the changed
+ * input paths with old and new values, and whether a replacement or deletion hits a protected
+ * resource (which stops the real preview). Runs without the Pulumi CLI or any cloud, so forks
+ * get it too. How a replacement is decided: scripts/render-diff-rules.ts.
  *
- *   node dist/scripts/render-diff.js --base DIR --head DIR [--markdown F] [--json F]
+ *   node dist/scripts/render-diff.js --base DIR --head DIR [--markdown F] [--full-markdown F] [--json F]
  *
- * DIR holds one `<stack>.json` per stack (the output of `render.js --out`). A stack missing
- * on one side counts as empty there, with a note, so new and deleted stacks show whole.
+ * DIR holds one `<stack>.json` per stack (the output of `render.js --out`). A stack missing on
+ * one side counts as empty there, with a note, so new and deleted stacks show whole; a missing
+ * directory is an error.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
+import { parseCommandLine } from "./cli";
+import { formatPropertyPath, leafChanges, replaceReason, withIgnoredChanges } from "./render-diff-rules";
+import { count, stopping, toMarkdown } from "./render-diff-markdown";
 import type { RenderDocument, RenderedResource } from "./render-program";
 
-export interface ResourceRef {
+export type Operation = "create" | "update" | "replace" | "delete";
+
+export interface FieldChange {
+    /** Input path as Pulumi writes it (`spec.hard["limits.cpu"]`), or the option's name (`protect`). */
+    path: string;
+    old: unknown;
+    new: unknown;
+    /** Why this change replaces the resource (absent: it updates in place). */
+    replaces?: string;
+}
+
+export interface ResourceChange {
+    op: Operation;
     urn: string;
     type: string;
     name: string;
+    /** Protected in the state the engine holds (the base; the head for a create). */
+    protect: boolean;
+    /** A replace or delete the engine refuses: `pulumi preview` stops with an error here. */
+    stopsPreview: boolean;
+    /** A replacement deletes the old object before creating the new one (downtime). */
+    deleteBeforeReplace: boolean;
+    /** The base has `retainOnDelete`: a delete or replace leaves the cloud object behind. */
+    retainOnDelete: boolean;
+    inputs: FieldChange[];
+    options: FieldChange[];
 }
-export interface ChangedResource extends ResourceRef {
-    /** Dotted paths that differ, e.g. `inputs.spec.hard.limits.cpu`, `protect`. */
-    fields: string[];
-}
+
 export interface StackDiff {
     stack: string;
-    added: ResourceRef[];
-    changed: ChangedResource[];
-    removed: ResourceRef[];
-    /** Why a side is empty (no render), so "everything added" is not mistaken for a real change. */
+    /** Sorted: what stops the preview first, then replace, delete, update, create; each by URN. */
+    changes: ResourceChange[];
+    /** Why a side is empty (no render), so "everything created" is not mistaken for a real change. */
     notes: string[];
 }
 
-// Everything the engine would act on besides the URN. `custom` is implied by the type.
-const COMPARED: (keyof RenderedResource)[] = [
-    "inputs",
-    "protect",
-    "retainOnDelete",
-    "deleteBeforeReplace",
-    "ignoreChanges",
-    "provider",
-    "parent",
-    "dependencies",
-];
+// Options the engine acts on besides the inputs; `custom` follows from the type.
+const OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "replaceOnChanges", "provider", "dependencies"] as const;
+type OptionKey = (typeof OPTIONS)[number];
+const LISTS: readonly OptionKey[] = ["ignoreChanges", "replaceOnChanges", "dependencies"];
+// Renders made before an option was recorded lack it: read as the engine's default.
+const optionOf = (r: RenderedResource, key: OptionKey): unknown => r[key] ?? (LISTS.includes(key) ? [] : key === "provider" ? "" : false);
 
-const ref = (r: RenderedResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name });
+const ORDER: Operation[] = ["replace", "delete", "update", "create"];
 const byUrn = (a: { urn: string }, b: { urn: string }) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const ranked = (a: ResourceChange, b: ResourceChange) =>
+    Number(b.stopsPreview) - Number(a.stopsPreview) || ORDER.indexOf(a.op) - ORDER.indexOf(b.op) || byUrn(a, b);
 
-/** Leaf paths where `a` and `b` differ. Arrays compare whole: an element's index is not identity. */
-export function differingPaths(a: unknown, b: unknown, at: string): string[] {
-    if (isObject(a) && isObject(b)) {
-        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-        return keys.flatMap((k) => differingPaths(a[k], b[k], at ? `${at}.${k}` : k));
-    }
-    return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
+function whole(op: "create" | "delete", r: RenderedResource): ResourceChange {
+    return {
+        op,
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        protect: r.protect,
+        // The engine refuses to delete what its state marks protected.
+        stopsPreview: op === "delete" && r.protect,
+        deleteBeforeReplace: false,
+        retainOnDelete: op === "delete" && r.retainOnDelete,
+        inputs: [],
+        options: [],
+    };
+}
+
+/** One resource present on both sides; undefined when the engine would find nothing to do. */
+export function compareResource(old: RenderedResource, next: RenderedResource): ResourceChange | undefined {
+    const ignore = optionOf(next, "ignoreChanges") as string[];
+    const replaceOnChanges = optionOf(next, "replaceOnChanges") as string[];
+    const seen = withIgnoredChanges(old.inputs, next.inputs, ignore);
+    const names = { ...old.inputs, ...next.inputs };
+    const inputs: FieldChange[] = leafChanges(old.inputs, seen).map((c) => {
+        const replaces = replaceReason(next.type, names, c.path, replaceOnChanges);
+        return { path: formatPropertyPath(c.path), old: c.old, new: c.new, ...(replaces ? { replaces } : {}) };
+    });
+    const options: FieldChange[] = OPTIONS.filter((k) => JSON.stringify(optionOf(old, k)) !== JSON.stringify(optionOf(next, k))).map((k) => ({
+        path: k,
+        old: optionOf(old, k),
+        new: optionOf(next, k),
+    }));
+    if (!inputs.length && !options.length) return undefined;
+    const replace = inputs.some((c) => c.replaces);
+    return {
+        op: replace ? "replace" : "update",
+        urn: next.urn,
+        type: next.type,
+        name: next.name,
+        protect: old.protect,
+        // The engine refuses a replacement only while protected in its state and in the program:
+        // unprotecting in the same change lets it through.
+        stopsPreview: replace && old.protect && next.protect,
+        deleteBeforeReplace: replace && Boolean(next.deleteBeforeReplace),
+        retainOnDelete: replace && old.retainOnDelete,
+        inputs,
+        options,
+    };
 }
 
 export function diffStack(stack: string, base: RenderDocument | undefined, head: RenderDocument | undefined): StackDiff {
     const notes: string[] = [];
-    if (!base) notes.push("no base render (new stack, or the base does not render): every resource counts as added");
-    if (!head) notes.push("no head render (stack file removed): every resource counts as removed");
+    if (!base) notes.push("no base render (new stack, or the base does not render): every resource counts as created");
+    if (!head) notes.push("no head render (stack file removed): every resource counts as deleted");
     const before = new Map((base?.resources ?? []).map((r) => [r.urn, r]));
     const after = new Map((head?.resources ?? []).map((r) => [r.urn, r]));
-    const added: ResourceRef[] = [];
-    const changed: ChangedResource[] = [];
-    const removed: ResourceRef[] = [];
+    const changes: ResourceChange[] = [];
     for (const [urn, r] of after) {
         const old = before.get(urn);
-        if (!old) {
-            added.push(ref(r));
-            continue;
-        }
-        const fields = COMPARED.flatMap((key) => differingPaths(old[key], r[key], key));
-        if (fields.length) changed.push({ ...ref(r), fields });
+        const change = old ? compareResource(old, r) : whole("create", r);
+        if (change) changes.push(change);
     }
-    for (const [urn, r] of before) if (!after.has(urn)) removed.push(ref(r));
-    return { stack, added: added.sort(byUrn), changed: changed.sort(byUrn), removed: removed.sort(byUrn), notes };
+    for (const [urn, r] of before) if (!after.has(urn)) changes.push(whole("delete", r));
+    return { stack, changes: changes.sort(ranked), notes };
+}
+
+/** Thrown for what a user gave wrongly (a missing directory, a file that is not a render): one line, no stack trace. */
+export class UsageError extends Error {}
+
+function readRenders(dir: string, side: string): Map<string, RenderDocument> {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+        throw new UsageError(`render-diff: the ${side} directory ${dir} does not exist (render every stack into it first: docs/operations.md)`);
+    }
+    const docs = new Map<string, RenderDocument>();
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+        const full = path.join(dir, file);
+        let doc: RenderDocument;
+        try {
+            doc = JSON.parse(fs.readFileSync(full, "utf8")) as RenderDocument;
+        } catch (err) {
+            throw new UsageError(`render-diff: ${full} is not JSON (${(err as Error).message})`);
+        }
+        if (!doc || !Array.isArray(doc.resources)) throw new UsageError(`render-diff: ${full} is not a render (no "resources" list)`);
+        docs.set(path.basename(file, ".json"), doc);
+    }
+    return docs;
 }
 
 /** Renders of both sides, by stack name (file `<stack>.json`), diffed; stacks sorted. */
 export function diffDirectories(baseDir: string, headDir: string): StackDiff[] {
-    const read = (dir: string): Map<string, RenderDocument> => {
-        const docs = new Map<string, RenderDocument>();
-        if (!fs.existsSync(dir)) return docs;
-        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
-            docs.set(path.basename(file, ".json"), JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as RenderDocument);
-        }
-        return docs;
-    };
-    const base = read(baseDir);
-    const head = read(headDir);
+    const base = readRenders(baseDir, "base");
+    const head = readRenders(headDir, "head");
+    if (!head.size) throw new UsageError(`render-diff: the head directory ${headDir} holds no <stack>.json render`);
     const stacks = [...new Set([...base.keys(), ...head.keys()])].sort();
     return stacks.map((s) => diffStack(s, base.get(s), head.get(s)));
 }
 
-// ---------- markdown ----------
+const USAGE = `usage: node dist/scripts/render-diff.js --base DIR --head DIR [--markdown F] [--full-markdown F] [--json F]
 
-/** Marks our pull-request comment so the workflow updates it instead of adding another. */
-export const COMMENT_MARKER = "<!-- platform-render-diff -->";
-// GitHub refuses comments over 65,536 characters; the artifact keeps the full list.
-const COMMENT_LIMIT = 60000;
-const MAX_FIELDS = 4;
+Compares two directories of offline renders (<stack>.json from render.js --out) and prints,
+per stack, what would be created, updated, replaced and deleted, with old and new values and
+the protected resources a replacement or deletion would hit.
 
-const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
-const total = (d: StackDiff) => d.added.length + d.changed.length + d.removed.length;
+  --markdown F       the pull-request comment (capped to fit one) to F instead of stdout
+  --full-markdown F  the same without the cap
+  --json F           the same as data
+  -h, --help         this text
 
-function table(title: string, rows: (ResourceRef & { fields?: string[] })[], withFields: boolean): string[] {
-    if (!rows.length) return [];
-    const head = withFields ? ["| type | name | what differs |", "|---|---|---|"] : ["| type | name |", "|---|---|"];
-    const line = (r: ResourceRef & { fields?: string[] }) => {
-        if (!withFields) return `| ${code(r.type)} | ${code(r.name)} |`;
-        const fields = r.fields ?? [];
-        const shown = fields.slice(0, MAX_FIELDS).map(code).join(", ");
-        return `| ${code(r.type)} | ${code(r.name)} | ${shown}${fields.length > MAX_FIELDS ? ` and ${fields.length - MAX_FIELDS} more` : ""} |`;
-    };
-    return [`**${title} (${rows.length})**`, "", ...head, ...rows.map(line), ""];
-}
-
-export function toMarkdown(diffs: StackDiff[], opts: { limit?: number } = {}): string {
-    const limit = opts.limit ?? COMMENT_LIMIT;
-    const summary = [
-        COMMENT_MARKER,
-        "## Offline render: what each stack would change",
-        "",
-        "Rendered with Pulumi mocks from the base and the head of this pull request (no cloud; secrets and cloud-computed values are not compared).",
-        "",
-        "| stack | added | changed | removed |",
-        "|---|---:|---:|---:|",
-        ...diffs.map((d) => `| ${d.stack} | ${d.added.length} | ${d.changed.length} | ${d.removed.length} |`),
-        "",
-    ];
-    const details = diffs.flatMap((d) => {
-        const notes = d.notes.map((n) => `> ${n}`);
-        if (!total(d)) return [`### ${d.stack}`, "", ...notes, ...(notes.length ? [""] : []), "No resource changes.", ""];
-        return [
-            `### ${d.stack}`,
-            "",
-            ...notes,
-            ...(notes.length ? [""] : []),
-            ...table("Added", d.added, false),
-            ...table("Changed", d.changed, true),
-            ...table("Removed", d.removed, false),
-        ];
-    });
-    const full = [...summary, ...details].join("\n");
-    if (full.length <= limit) return full;
-    return [...summary, "_The per-resource lists are too long for a comment: see the `render-diff` artifact (diff.md, diff.json)._", ""].join("\n");
-}
+docs/operations.md has the local recipe.
+`;
 
 function main(): number {
-    const { values } = parseArgs({ options: { base: { type: "string" }, head: { type: "string" }, markdown: { type: "string" }, json: { type: "string" } } });
+    const { values } = parseCommandLine("render-diff", USAGE, {
+        options: { base: { type: "string" }, head: { type: "string" }, markdown: { type: "string" }, "full-markdown": { type: "string" }, json: { type: "string" } },
+    });
     if (!values.base || !values.head) {
-        process.stderr.write("usage: render-diff --base DIR --head DIR [--markdown F] [--json F]\n");
+        process.stderr.write(`render-diff: --base and --head are required (--help for usage)\n`);
         return 2;
     }
-    const diffs = diffDirectories(values.base, values.head);
+    let diffs: StackDiff[];
+    try {
+        diffs = diffDirectories(values.base, values.head);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+    }
     const markdown = toMarkdown(diffs);
     if (values.markdown) fs.writeFileSync(values.markdown, markdown);
     else process.stdout.write(markdown);
+    if (values["full-markdown"]) fs.writeFileSync(values["full-markdown"], toMarkdown(diffs, { limit: Infinity }));
     if (values.json) fs.writeFileSync(values.json, JSON.stringify(diffs, null, 2) + "\n");
-    for (const d of diffs) process.stderr.write(`render-diff: ${d.stack}: +${d.added.length} ~${d.changed.length} -${d.removed.length}\n`);
+    for (const d of diffs) {
+        const counts = ORDER.map((op) => `${count(d, op)} to ${op}`).join(", ");
+        process.stderr.write(`render-diff: ${d.stack}: ${counts}${stopping(d) ? `; ${stopping(d)} protected (the real preview will stop)` : ""}\n`);
+    }
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The offline render: runs the program under Pulumi mocks (no cloud, no CLI, no network)
  * and records every resource registration as the engine would receive it: inputs, parent,
- * provider, dependencies, protect and retainOnDelete. Used by `npm run render`, the tests
+ * provider, dependencies and the options render-diff needs (protect, retainOnDelete,
+ * deleteBeforeReplace, ignoreChanges, replaceOnChanges). Used by `npm run render`, the tests
  * and the pull-request diff.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -23,6 +24,8 @@ export interface RenderedResource {
     custom: boolean;
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
+    /** Absent in renders made before it was recorded; render-diff reads that as `[]`. */
+    replaceOnChanges?: string[];
 }
 
 export interface RenderDocument {
@@ -107,6 +110,7 @@ interface RegisterRequest {
     getCustom(): boolean;
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
 }
 interface Monitor {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
@@ -139,6 +143,7 @@ export async function record(stack: string, config: StackConfig, program: () => 
                     custom: req.getCustom(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     ignoreChanges: req.getIgnorechangesList(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
                 });
             }
             callback(err, resp);
