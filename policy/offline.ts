@@ -20,6 +20,7 @@ import {
 } from "@pulumi/policy";
 import * as fs from "fs";
 import type { RenderDocument, RenderedResource } from "../scripts/render-program";
+import { parseCommandLine, usageError } from "../scripts/cli";
 import { enforcementFor } from "./enforcement";
 import { policies } from "./policies";
 
@@ -133,14 +134,32 @@ export async function checkRender(doc: RenderDocument, pack: Policies = policies
     return all;
 }
 
-async function main(files: string[]): Promise<number> {
-    if (!files.length) {
-        process.stderr.write("usage: node dist/policy/offline.js <render.json>...\n");
-        return 2;
+const USAGE = `usage: node dist/policy/offline.js <render.json>...
+
+Runs the policy pack over offline renders (npm run render -- --stack <s> --out <render.json>)
+at the level each stack gets (production mandatory; staging and local advisory): violations
+on stdout, exit 1 when a mandatory one is found.
+`;
+
+/** A render file, or one line saying why it is not one. */
+function readRender(file: string): RenderDocument {
+    if (!fs.existsSync(file)) usageError("policy", `no such file: ${file} (render it first: npm run render -- --stack <name> --out ${file})`);
+    let doc: RenderDocument;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8")) as RenderDocument;
+    } catch (err) {
+        usageError("policy", `${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (!doc || typeof doc.stack !== "string" || !Array.isArray(doc.resources)) usageError("policy", `${file} is not a render (no "stack" and "resources")`);
+    return doc;
+}
+
+async function main(): Promise<number> {
+    const files = parseCommandLine("policy", USAGE, { options: {}, allowPositionals: true }).positionals;
+    if (!files.length) usageError("policy", "name at least one render file (--help for usage)");
+    const docs = files.map(readRender);
     let mandatory = 0;
-    for (const file of files) {
-        const doc = JSON.parse(fs.readFileSync(file, "utf8")) as RenderDocument;
+    for (const doc of docs) {
         const violations = await checkRender(doc);
         for (const v of violations) process.stdout.write(`${doc.stack}: [${v.level}] ${v.policy}: ${v.message}\n`);
         mandatory += violations.filter((v) => v.level === "mandatory").length;
@@ -149,4 +168,4 @@ async function main(files: string[]): Promise<number> {
     return mandatory ? 1 : 0;
 }
 
-if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));
+if (require.main === module) main().then((code) => process.exit(code));

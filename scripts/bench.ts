@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "child_process";
 import * as os from "os";
-import { parseArgs } from "util";
+import { parseCommandLine } from "./cli";
 import { readStackConfig, record, renderProgram, StackConfig, stackFilePath } from "./render-program";
 
 interface Measurement {
@@ -65,8 +65,15 @@ function child(mode: "tenants" | "bare", count: number): Measurement {
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+const USAGE = `usage: npm run bench [-- --sizes 1,100,1000]
+
+Renders the local stack's cluster with N generated tenants for each size, each in its own
+Node process, next to as many bare ConfigMaps, and prints time, CPU and peak memory per size
+(docs/performance.md). --child tenants|bare --count N runs one measurement.
+`;
+
 async function main(): Promise<number> {
-    const { values } = parseArgs({ options: { child: { type: "string" }, count: { type: "string" }, sizes: { type: "string", default: "1,100,1000" } } });
+    const { values } = parseCommandLine("bench", USAGE, { options: { child: { type: "string" }, count: { type: "string" }, sizes: { type: "string", default: "1,100,1000" } } });
     if (values.child) {
         // Loaded before the clock starts in both modes: the SDKs' module load is not per tenant.
         require("@pulumi/kubernetes");

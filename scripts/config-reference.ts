@@ -9,6 +9,7 @@ import { z } from "zod";
 import { environments, platformSchema } from "../components/config-schema";
 import { addonKeys, addons } from "../components/platform/addons";
 import { chartName } from "../components/platform/helm-addon";
+import { parseCommandLine } from "./cli";
 
 type JsonSchema = {
     type?: string | string[];
@@ -123,7 +124,15 @@ export const withReference = (readme: string): string => withBlock(readme, "conf
 /** docs/platform.md's text with the add-on table replaced by the generated one. */
 export const withAddonTable = (doc: string): string => withBlock(doc, "addon-table", addonTable());
 
+const USAGE = `usage: npm run docs:config
+
+Regenerates the configuration reference in README.md (from the zod schema in
+components/config-schema.ts) and the add-on table in docs/platform.md (from the add-on
+registry, components/platform/addons.ts), between their generated-block markers.
+`;
+
 if (require.main === module) {
+    parseCommandLine("config-reference", USAGE, { options: {} });
     fs.writeFileSync(README, withReference(fs.readFileSync(README, "utf8")));
     fs.writeFileSync(PLATFORM_DOC, withAddonTable(fs.readFileSync(PLATFORM_DOC, "utf8")));
     process.stderr.write("README.md: configuration reference regenerated; docs/platform.md: add-on table regenerated\n");

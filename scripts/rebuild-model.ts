@@ -11,7 +11,7 @@
  * (another cluster, shared resources) already exists during that cluster's rebuild.
  */
 import * as fs from "fs";
-import { parseArgs } from "util";
+import { parseCommandLine, usageError } from "./cli";
 import type { RenderDocument, RenderedResource } from "./render-program";
 
 /**
@@ -140,12 +140,17 @@ export function toMarkdown(models: ClusterModel[]): string {
     return lines.join("\n") + "\n";
 }
 
+const USAGE = `usage: node dist/scripts/rebuild-model.js --render F.json [--durations F.json] [--markdown]
+
+The modeled rebuild time of each cluster in an offline render (npm run render -- --out F.json):
+its critical path through the dependency graph, with create durations per resource type
+(--durations F.json overrides entries of the default table). JSON, or a Markdown table.
+`;
+
 function main(): number {
-    const { values } = parseArgs({ options: { render: { type: "string" }, durations: { type: "string" }, markdown: { type: "boolean" } } });
-    if (!values.render) {
-        process.stderr.write("usage: rebuild-model --render F.json [--durations F.json] [--markdown]\n");
-        return 2;
-    }
+    const { values } = parseCommandLine("rebuild-model", USAGE, { options: { render: { type: "string" }, durations: { type: "string" }, markdown: { type: "boolean" } } });
+    if (!values.render) usageError("rebuild-model", "--render F.json is required (--help for usage)");
+    for (const file of [values.render, values.durations]) if (file && !fs.existsSync(file)) usageError("rebuild-model", `no such file: ${file}`);
     const doc = JSON.parse(fs.readFileSync(values.render, "utf8")) as RenderDocument;
     const table = values.durations ? { ...defaultDurations, ...JSON.parse(fs.readFileSync(values.durations, "utf8")) } : defaultDurations;
     const models = modelRebuild(doc, table);

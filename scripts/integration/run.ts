@@ -18,6 +18,7 @@ import * as path from "path";
 import { ControlPlane, startControlPlane } from "./control-plane";
 import { editStackConfig, expectedTenants, integrationConfig, METADATA_CIDR, NETWORK_POLICIES, writeStackConfig } from "./stack-config";
 import { checkNothingLeft, checkTenants } from "./checks";
+import { parseCommandLine } from "../cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const TOOLS = path.join(ROOT, ".tools");
@@ -71,7 +72,15 @@ function recorder() {
 
 const changes = (summary: OpMap) => Object.entries(summary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
 
+const USAGE = `usage: npm run test:integration
+
+The integration tier: a real kube-apiserver on 127.0.0.1, the real Pulumi engine and
+Kubernetes provider from .tools/bin (bash scripts/bootstrap-tools.sh first), up, checks,
+zero-diff re-run, one change, the policy pack, destroy (docs/integration.md). No arguments.
+`;
+
 async function main() {
+    parseCommandLine("integration", USAGE, { options: {} });
     for (const name of ["pulumi", "pulumi-resource-kubernetes", "kube-apiserver", "kube-controller-manager", "etcd", "pulumi-analyzer-policy-nodejs"]) {
         assert(fs.existsSync(path.join(BIN, name)), `${path.join(BIN, name)} is missing: run scripts/bootstrap-tools.sh first`);
     }
