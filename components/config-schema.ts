@@ -183,6 +183,25 @@ export function addonsSchema(env: Environment) {
     return z.strictObject(Object.fromEntries(addonKeys.map((key) => [key, addons[key].settings(env)])) as AddonsShape);
 }
 
+// ---------- charts ----------
+
+/** Where the add-ons' charts come from, and whether their releases wait (`platform:charts`). */
+const chartsSchema = z.strictObject({
+    /**
+     * A directory that mirrors the charts (air-gapped installs): each enabled add-on installs
+     * `<directory>/<chart>` (the chart's name, as in versions.ts) at its pinned version instead
+     * of its repository. config.ts checks every one before anything is created. Relative paths
+     * are relative to the project directory. Default: the charts' repositories.
+     */
+    directory: z.string().min(1).optional(),
+    /**
+     * Releases wait for their workloads to become ready (and for hooks that only check that).
+     * false: `up` moves on once Helm has applied the manifests (clusters whose pods cannot start
+     * yet, or a first install you watch with kubectl). Default: true.
+     */
+    wait: z.boolean().default(true),
+});
+
 // ---------- tenants ----------
 
 const quotaKey = z
@@ -229,6 +248,8 @@ const secretFields = {
     backupCredentials: secret(z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })),
     /** Alertmanager webhook receiver URL. */
     alertmanagerWebhookUrl: secret(z.string({ error: "must be an https:// URL" }).regex(/^https:\/\/\S+$/, "must be an https:// URL")),
+    /** Grafana's `admin` password, the same on every cluster of the stack. Default: a random one per cluster, kept in the state. */
+    grafanaAdminPassword: secret(z.string({ error: "must be a string" }).min(16, "must be at least 16 characters")),
 };
 
 /** Every top-level key under `platform:`, in one place: a key not here is an error. */
@@ -237,6 +258,7 @@ function stackShape(env: Environment) {
         environment: z.enum(environments),
         clusters: z.array(clusterSchema(env)).min(1, "declare at least one cluster"),
         addons: addonsSchema(env).prefault({}),
+        charts: chartsSchema.prefault({}),
         tenants: z.array(tenantSchema).default([]),
         ...secretFields,
     };
@@ -306,6 +328,7 @@ export type BackupCredentials = NonNullable<SecretValues["backupCredentials"]>;
 export type ClusterConfig = PlatformSettings["clusters"][number];
 export type NodePoolConfig = z.output<typeof nodePool>;
 export type AddonsConfig = PlatformSettings["addons"];
+export type ChartsConfig = PlatformSettings["charts"];
 export type TenantConfig = PlatformSettings["tenants"][number];
 export type RestoreConfig = z.output<typeof restore>;
 export type GitRepositoryConfig = z.output<typeof gitRepository>;

@@ -4,8 +4,12 @@
  * with every problem and its path at once and no stack trace.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import YAML from "yaml";
+import { addonKeys, addons } from "./platform/addons";
+import { chartName } from "./versions";
 import { crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
 
 export * from "./config-schema";
@@ -37,7 +41,8 @@ export interface ValidationResult {
 
 /**
  * Validates already-decoded `platform:*` values (keys without the `platform:` prefix).
- * Pure, so tests and tools can check a stack file without a Pulumi runtime.
+ * Needs no Pulumi runtime, so tests and tools can check a stack file; reads only the charts
+ * under `charts.directory`, when one is set.
  */
 export function validateSettings(raw: Record<string, unknown>): ValidationResult {
     const problems = Object.keys(raw)
@@ -48,11 +53,40 @@ export function validateSettings(raw: Record<string, unknown>): ValidationResult
     const env: Environment = environments.includes(raw.environment as Environment) ? (raw.environment as Environment) : "staging";
     const parsed = platformSchema(env).safeParse(input);
     const issues = [...(parsed.success ? [] : parsed.error.issues), ...crossReferenceIssues(input)];
-    problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOf(issue)}`));
+    problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOf(issue)}`), ...chartDirectoryProblems(input));
     if (problems.length || !parsed.success) return { problems };
     const secretValues = Object.fromEntries(secretKeys.map((key) => [key, parsed.data[key]])) as SecretValues;
     const settings = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !(secretKeys as string[]).includes(key))) as PlatformSettings;
     return { settings, secretValues, problems };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * With `charts.directory` set, each enabled add-on's chart must be there at its pin: a missing
+ * or other-version chart would otherwise surface halfway through `up`, after other releases.
+ * Reads the raw input, so these are reported with the schema's problems.
+ */
+function chartDirectoryProblems(raw: Record<string, unknown>): string[] {
+    const directory = isRecord(raw.charts) ? raw.charts.directory : undefined;
+    if (typeof directory !== "string" || directory === "") return [];
+    const root = path.resolve(expandHome(directory));
+    if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return [`charts.directory: ${root} is not a directory`];
+    const settings = isRecord(raw.addons) ? raw.addons : {};
+    const enabled = addonKeys.filter((key) => !(isRecord(settings[key]) && settings[key].enabled === false));
+    return enabled.flatMap((key) => {
+        const pin = addons[key].chart;
+        const file = path.join(root, chartName(pin), "Chart.yaml");
+        const expected = `expected chart ${chartName(pin)} version ${pin.version} for addons.${key}`;
+        if (!fs.existsSync(file)) return [`charts.directory: ${file} does not exist; ${expected}`];
+        let version: unknown;
+        try {
+            version = (YAML.parse(fs.readFileSync(file, "utf8")) as { version?: unknown } | null)?.version;
+        } catch (error) {
+            return [`charts.directory: ${file} is not valid YAML (${(error as Error).message.split("\n")[0]}); ${expected}`];
+        }
+        return String(version) === pin.version ? [] : [`charts.directory: ${file} has version ${String(version)}; ${expected}`];
+    });
 }
 
 /** Zod nests the reason a record key is invalid; surface it. */
@@ -95,9 +129,11 @@ export function loadConfig(): PlatformConfig {
     if (!settings || !secretValues || problems.length) throw new ConfigError(problems);
 
     const clusters = settings.clusters.map((c) => (c.cloud === "existing" ? { ...c, kubeconfig: { ...c.kubeconfig, path: expandHome(c.kubeconfig.path) } } : c));
+    const { directory } = settings.charts;
     return {
         ...settings,
         clusters,
+        charts: { ...settings.charts, directory: directory === undefined ? undefined : expandHome(directory) },
         stack: pulumi.getStack(),
         secrets: Object.fromEntries(secretKeys.map((key) => [key, secretValues[key] === undefined ? undefined : pulumi.secret(secretValues[key])])),
     };

@@ -12,6 +12,13 @@ export interface ChartPin {
     readonly repo?: string;
 }
 
+/**
+ * The chart's own name, from a repository chart name or an `oci://` reference
+ * (`oci://docker.io/envoyproxy/gateway-helm` -> `gateway-helm`): its Helm release's name, and
+ * its folder under `platform:charts.directory`.
+ */
+export const chartName = (pin: ChartPin) => pin.chart.split("/").pop()!;
+
 /** Add-on charts. Each add-on file states which version its values were checked against. */
 export const charts = {
     kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },

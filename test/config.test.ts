@@ -90,6 +90,9 @@ describe("config: each rule names its path", () => {
         ["unknown key in the backup credentials", "local", (s) => (s.backupCredentials.accessKey = "x"), "backupCredentials", /accessKey/],
         ["alertmanager webhook is an https URL", "local", (s) => (s.alertmanagerWebhookUrl = "http://alerts.example.com/hook"), "alertmanagerWebhookUrl", /https:\/\//],
         ["alertmanager webhook is a string", "local", (s) => (s.alertmanagerWebhookUrl = 443), "alertmanagerWebhookUrl", /https:\/\//],
+        ["grafana admin password is long enough", "local", (s) => (s.grafanaAdminPassword = "hunter2"), "grafanaAdminPassword", /at least 16 characters/],
+        ["charts.wait is a boolean", "local", (s) => (s.charts = { wait: "no" }), "charts.wait"],
+        ["unknown key in charts", "local", (s) => (s.charts = { dir: "/srv/charts" }), "charts", /dir/],
     ];
     for (const [rule, stack, edit, at, fragment] of rules) {
         it(rule, () => assertProblem(problemsAfter(stack, edit), at, fragment));
@@ -124,7 +127,8 @@ describe("config: a stack file with several mistakes", () => {
 
 describe("config: one schema for the keys and the secrets", () => {
     const WEBHOOK = "https://alerts.example.com/hook";
-    const withSecrets = { ...loadStackSettings("local"), backupCredentials: { accessKeyId: "minio", secretAccessKey: "minio-secret" }, alertmanagerWebhookUrl: WEBHOOK };
+    const GRAFANA = "correct-horse-battery-staple";
+    const withSecrets = { ...loadStackSettings("local"), backupCredentials: { accessKeyId: "minio", secretAccessKey: "minio-secret" }, alertmanagerWebhookUrl: WEBHOOK, grafanaAdminPassword: GRAFANA };
     const load = async (secretKeys: string[]) => {
         let config: PlatformConfig | undefined;
         await record("unit", stackConfig(withSecrets, secretKeys), () => {
@@ -133,17 +137,18 @@ describe("config: one schema for the keys and the secrets", () => {
         return config!;
     };
 
-    it("knows exactly the schema's top-level keys, the two secrets among them", () => {
-        assert.deepEqual([...knownKeys], ["environment", "clusters", "addons", "tenants", "backupCredentials", "alertmanagerWebhookUrl"]);
+    it("knows exactly the schema's top-level keys, the three secrets among them", () => {
+        assert.deepEqual([...knownKeys], ["environment", "clusters", "addons", "charts", "tenants", "backupCredentials", "alertmanagerWebhookUrl", "grafanaAdminPassword"]);
     });
 
     it("hands every secret key on as a secret Output, and keeps it out of the plain settings", async () => {
-        const config = await load(["backupCredentials", "alertmanagerWebhookUrl"]);
-        assert.deepEqual(Object.keys(config.secrets).sort(), ["alertmanagerWebhookUrl", "backupCredentials"]);
+        const config = await load(["backupCredentials", "alertmanagerWebhookUrl", "grafanaAdminPassword"]);
+        assert.deepEqual(Object.keys(config.secrets).sort(), ["alertmanagerWebhookUrl", "backupCredentials", "grafanaAdminPassword"]);
         for (const [key, output] of Object.entries(config.secrets)) assert.equal(await pulumi.isSecret(output as pulumi.Output<unknown>), true, key);
         assert.deepEqual(await valueOf(config.secrets.backupCredentials!), { accessKeyId: "minio", secretAccessKey: "minio-secret" });
         assert.equal(await valueOf(config.secrets.alertmanagerWebhookUrl!), WEBHOOK);
-        for (const key of ["backupCredentials", "alertmanagerWebhookUrl"]) assert.ok(!(key in config), `${key} in the plain settings`);
+        assert.equal(await valueOf(config.secrets.grafanaAdminPassword!), GRAFANA);
+        for (const key of ["backupCredentials", "alertmanagerWebhookUrl", "grafanaAdminPassword"]) assert.ok(!(key in config), `${key} in the plain settings`);
     });
 
     it("refuses every secret key given in plain text, naming each", async () => {
@@ -155,6 +160,7 @@ describe("config: one schema for the keys and the secrets", () => {
         assert.deepEqual(error.problems, [
             "backupCredentials: must be a secret; set it with `pulumi config set --secret`",
             "alertmanagerWebhookUrl: must be a secret; set it with `pulumi config set --secret`",
+            "grafanaAdminPassword: must be a secret; set it with `pulumi config set --secret`",
         ]);
     });
 });

@@ -23,7 +23,7 @@ describe("README", () => {
             .split("\n")
             .filter((line) => line.includes("**secret**"))
             .map((line) => line.split("|")[1].trim());
-        assert.deepEqual(rows, ["`backupCredentials`", "`backupCredentials.accessKeyId`", "`backupCredentials.secretAccessKey`", "`alertmanagerWebhookUrl`"]);
+        assert.deepEqual(rows, ["`backupCredentials`", "`backupCredentials.accessKeyId`", "`backupCredentials.secretAccessKey`", "`alertmanagerWebhookUrl`", "`grafanaAdminPassword`"]);
     });
 
     it("shows the two commands near the top", () => {

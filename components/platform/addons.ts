@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import type { ClusterConfig, PlatformConfig } from "../config";
-import type { AddonsConfig } from "../config-schema";
+import type { AddonsConfig, ChartsConfig } from "../config-schema";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
 import type { PlatformCluster } from "../types";
 import { ChartPin, charts } from "../versions";
@@ -29,6 +29,8 @@ export interface AddonContext {
     readonly cluster: PlatformCluster;
     readonly clusterConfig: ClusterConfig;
     readonly addons: AddonsConfig;
+    /** `platform:charts`: where every add-on's chart comes from, and whether its release waits. */
+    readonly charts: ChartsConfig;
     readonly secrets: PlatformConfig["secrets"];
     /** The cluster's config has a `restore` block (platform/index.ts, rebuild mode). */
     readonly restoring: boolean;

@@ -9,9 +9,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformCluster, WorkloadIdentity } from "../types";
+import { WorkloadIdentity } from "../types";
 import { AddonContext, addons } from "./addons";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const CERT_MANAGER_NAMESPACE = addons.certManager.namespace;
 const SERVICE_ACCOUNT = "cert-manager";
@@ -25,8 +25,7 @@ export type AcmeIssuerName = keyof typeof ACME_SERVERS;
 export const LOCAL_CA_ISSUER = "platform-local-ca";
 const SELF_SIGNED_ISSUER = "platform-selfsigned";
 
-export interface CertManagerArgs {
-    readonly cluster: PlatformCluster;
+export interface CertManagerArgs extends AddonArgs {
     /** The cluster's DNS zone (`clusters[].dns.zone`). Default: none, so the local CA issues. */
     readonly dnsZone?: string;
     /** ACME account e-mail (`addons.certManager.acmeEmail`); the schema requires it whenever a cluster has dns. */
@@ -44,9 +43,9 @@ export class CertManager extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.certManager),
+                ...fromRegistry(addons.certManager, args.charts),
                 identity: args.dnsZone ? { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "dnsZone", zone: args.dnsZone } } : undefined,
-                values: (identity) => certManagerValues(args.cluster.environment === "production", identity, args.dnsZone !== undefined),
+                values: (identity) => certManagerValues(args.cluster.environment === "production", identity, args.dnsZone !== undefined, args.charts?.wait ?? true),
             },
             opts,
             "platform:addons:CertManager",
@@ -116,8 +115,8 @@ export class CertManager extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): cert-manager with the cluster's DNS zone, if it has one. */
-export function install(name: string, { cluster, clusterConfig, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): CertManager {
-    return new CertManager(name, { cluster, dnsZone: clusterConfig.dns?.zone, acmeEmail: settings.certManager.acmeEmail, issuer: settings.certManager.issuer }, opts);
+export function install(name: string, { cluster, charts, clusterConfig, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): CertManager {
+    return new CertManager(name, { cluster, charts, dnsZone: clusterConfig.dns?.zone, acmeEmail: settings.certManager.acmeEmail, issuer: settings.certManager.issuer }, opts);
 }
 
 /**
@@ -128,7 +127,7 @@ export function asSolver(solver: pulumi.Input<Record<string, unknown>>): pulumi.
     return pulumi.output(solver).apply((s) => ("dns01" in s || "http01" in s ? s : { dns01: s }) as Record<string, unknown>);
 }
 
-function certManagerValues(highlyAvailable: boolean, identity: WorkloadIdentity | undefined, dns01: boolean): Record<string, unknown> {
+function certManagerValues(highlyAvailable: boolean, identity: WorkloadIdentity | undefined, dns01: boolean, wait: boolean): Record<string, unknown> {
     const replicas = highlyAvailable ? 2 : 1;
     return {
         // `crds.enabled` replaced `installCRDs`; `keep` leaves them (and so every Certificate) in place if the release goes.
@@ -141,6 +140,8 @@ function certManagerValues(highlyAvailable: boolean, identity: WorkloadIdentity 
         serviceAccount: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} },
         podLabels: identity?.podLabels ?? {},
         prometheus: { enabled: true },
+        // A post-install hook that only waits for the webhook to answer: it goes with `charts.wait`.
+        ...(wait ? {} : { startupapicheck: { enabled: false } }),
         // The DNS-01 self-check asks public resolvers: a private zone of the same name inside the
         // cluster's network would otherwise hide the challenge record and stall every issuance.
         ...(dns01 ? { dns01RecursiveNameservers: "1.1.1.1:53,8.8.8.8:53", dns01RecursiveNameserversOnly: true } : {}),

@@ -12,9 +12,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformCluster } from "../types";
 import { AddonContext, addons } from "./addons";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const GATEWAY_NAMESPACE = addons.envoyGateway.namespace;
 export const GATEWAY_NAME = "platform";
@@ -23,8 +22,7 @@ export const CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller";
 export const TLS_SECRET = "platform-wildcard-tls";
 export const MAX_REQUEST_HEADERS_KB = 96;
 
-export interface EnvoyGatewayArgs {
-    readonly cluster: PlatformCluster;
+export interface EnvoyGatewayArgs extends AddonArgs {
     /** The domain the Gateway serves as `*.<domain>` (`clusters[].dns.domain`, or a local one). */
     readonly domain: string;
     /** Redirect plain HTTP to HTTPS (`addons.envoyGateway.httpsRedirect`). Default: true. */
@@ -48,7 +46,7 @@ export class EnvoyGateway extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.envoyGateway),
+                ...fromRegistry(addons.envoyGateway, args.charts),
                 values: () => ({
                     deployment: { replicas },
                     podDisruptionBudget: { minAvailable: replicas > 1 ? 1 : 0 },
@@ -198,6 +196,6 @@ export interface EnvoyGatewayLinks {
 }
 
 /** The Platform's entry (addons.ts): the gateway on the cluster's domain. */
-export function install(name: string, { cluster, addons: settings, domain }: AddonContext, links: EnvoyGatewayLinks, opts?: pulumi.ComponentResourceOptions): EnvoyGateway {
-    return new EnvoyGateway(name, { cluster, domain, httpsRedirect: settings.envoyGateway.httpsRedirect, tls: links.tls }, opts);
+export function install(name: string, { cluster, charts, addons: settings, domain }: AddonContext, links: EnvoyGatewayLinks, opts?: pulumi.ComponentResourceOptions): EnvoyGateway {
+    return new EnvoyGateway(name, { cluster, charts, domain, httpsRedirect: settings.envoyGateway.httpsRedirect, tls: links.tls }, opts);
 }

@@ -10,16 +10,14 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformCluster } from "../types";
 import { AddonContext, addons } from "./addons";
-import { fromRegistry, HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
 
 export const EXTERNAL_SECRETS_NAMESPACE = addons.externalSecrets.namespace;
 export const SERVICE_ACCOUNT = "external-secrets";
 export const CLUSTER_SECRET_STORE = "platform-secrets";
 
-export interface ExternalSecretsArgs {
-    readonly cluster: PlatformCluster;
+export interface ExternalSecretsArgs extends AddonArgs {
     /** Secret-name prefix the platform may read (`addons.externalSecrets.secretPrefix`, e.g. `platform/`). */
     readonly secretPrefix: string;
 }
@@ -33,7 +31,7 @@ export class ExternalSecrets extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.externalSecrets),
+                ...fromRegistry(addons.externalSecrets, args.charts),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "secretsRead", prefix: args.secretPrefix } },
                 values: (identity) => ({
                     installCRDs: true,
@@ -62,6 +60,6 @@ export class ExternalSecrets extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): the operator reading the configured prefix. */
-export function install(name: string, { cluster, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): ExternalSecrets {
-    return new ExternalSecrets(name, { cluster, secretPrefix: settings.externalSecrets.secretPrefix }, opts);
+export function install(name: string, { cluster, charts, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): ExternalSecrets {
+    return new ExternalSecrets(name, { cluster, charts, secretPrefix: settings.externalSecrets.secretPrefix }, opts);
 }

@@ -7,18 +7,16 @@
  * artifact (falcosecurity/rules, tag falco-rules-5.1.0), pinned in versions.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformCluster } from "../types";
 import { artifacts } from "../versions";
 import { AddonContext, addons } from "./addons";
 import { falcoRulesYaml } from "./falco-rules";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const FALCO_NAMESPACE = addons.falco.namespace;
 /** The file name under /etc/falco/rules.d: loaded after falco_rules.yaml, whose macros it reuses. */
 export const PLATFORM_RULES_FILE = "platform-rules.yaml";
 
-export interface FalcoArgs {
-    readonly cluster: PlatformCluster;
+export interface FalcoArgs extends AddonArgs {
     /** Install after these. Default: none (installs in parallel with the other add-ons). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -30,7 +28,7 @@ export class Falco extends HelmAddon {
             {
                 cluster: args.cluster,
                 // Privileged (addons.ts): Falco reads every process on the node through eBPF.
-                ...fromRegistry(addons.falco),
+                ...fromRegistry(addons.falco, args.charts),
                 values: () => ({
                     // CO-RE eBPF: no kernel module to build or download per node kernel (managed node
                     // images and kind alike), and no driver loader init container.
@@ -55,6 +53,6 @@ export class Falco extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts). */
-export function install(name: string, { cluster }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Falco {
-    return new Falco(name, { cluster }, opts);
+export function install(name: string, { cluster, charts }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Falco {
+    return new Falco(name, { cluster, charts }, opts);
 }

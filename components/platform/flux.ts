@@ -12,17 +12,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { GitRepositoryConfig } from "../config";
-import { PlatformCluster } from "../types";
 import { AddonContext, addons } from "./addons";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const FLUX_NAMESPACE = addons.flux.namespace;
 export const PLATFORM_SOURCE = "platform";
 export const CONTROLLERS_KUSTOMIZATION = "platform-controllers";
 export const CONFIGS_KUSTOMIZATION = "platform-configs";
 
-export interface FluxArgs {
-    readonly cluster: PlatformCluster;
+export interface FluxArgs extends AddonArgs {
     /** `addons.flux.platformRepository`; its `path` holds `infrastructure/controllers` and `infrastructure/configs`. Default: controllers only. */
     readonly platformRepository?: GitRepositoryConfig;
     /** Hold the platform's sync (Flux `suspend`), e.g. while the cluster restores from backup. Default: false. */
@@ -44,7 +42,7 @@ export class Flux extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.flux),
+                ...fromRegistry(addons.flux, args.charts),
                 values: () => ({
                     installCRDs: true,
                     // The components `flux install` deploys by default; image automation would need
@@ -53,6 +51,8 @@ export class Flux extends HelmAddon {
                     imageReflectionController: { create: false },
                 }),
                 dependsOn: args.dependsOn,
+                // Its one hook, the pre-install `flux check --pre`, only checks the cluster.
+                hooksOnlyCheck: true,
             },
             opts,
             "platform:addons:Flux",
@@ -96,6 +96,6 @@ export class Flux extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): the platform's own repository held while the cluster restores. */
-export function install(name: string, { cluster, addons: settings, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Flux {
-    return new Flux(name, { cluster, platformRepository: settings.flux.platformRepository, suspend: restoring }, opts);
+export function install(name: string, { cluster, charts, addons: settings, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Flux {
+    return new Flux(name, { cluster, charts, platformRepository: settings.flux.platformRepository, suspend: restoring }, opts);
 }

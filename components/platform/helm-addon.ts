@@ -11,8 +11,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { ChartsConfig } from "../config-schema";
 import { IdentityGrant, PlatformCluster, WorkloadIdentity } from "../types";
-import { ChartPin } from "../versions";
+import { ChartPin, chartName } from "../versions";
 import type { AddonDeclaration, PodSecurityLevel } from "./addons";
 
 export type { PodSecurityLevel };
@@ -20,6 +22,13 @@ export type { PodSecurityLevel };
 /** The label every platform namespace carries; the ClusterSecretStore and policies select on it. */
 export const MANAGED_BY_LABEL = "platform.example.io/managed-by";
 export const MANAGED_BY_VALUE = "platform";
+
+/** What every add-on's component takes: its cluster, and where its chart comes from. */
+export interface AddonArgs {
+    readonly cluster: PlatformCluster;
+    /** `platform:charts`: a local chart directory, and whether the release waits for its workloads. Default: the repository, waiting. */
+    readonly charts?: ChartsConfig;
+}
 
 export interface HelmAddonArgs {
     readonly cluster: PlatformCluster;
@@ -45,13 +54,36 @@ export interface HelmAddonArgs {
     readonly values: (identity: WorkloadIdentity | undefined) => pulumi.Input<Record<string, unknown>>;
     /** Install after these. Default: none, so add-ons install in parallel. */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** `platform:charts`: a local chart directory, and whether the release waits for its workloads. Default: the repository, waiting. */
+    readonly charts?: ChartsConfig;
+    /**
+     * The chart's hooks only check that its workloads came up (Flux's `flux check --pre`): they
+     * are skipped with the workloads' readiness when `charts.wait` is false. Default: false
+     * (hooks that do work, such as creating certificates or CRDs, always run).
+     */
+    readonly hooksOnlyCheck?: boolean;
 }
 
-/** The chart's own name, from a repository chart name or an `oci://` reference. */
-export const chartName = (pin: ChartPin) => pin.chart.split("/").pop()!;
+export { chartName };
 
-/** What HelmAddon takes from an add-on's registry entry: its namespace, chart pin and Pod Security level. */
-export const fromRegistry = (addon: AddonDeclaration) => ({ namespace: addon.namespace, chart: addon.chart, podSecurity: addon.podSecurity });
+/**
+ * What HelmAddon takes from an add-on's registry entry (its namespace, chart pin and Pod
+ * Security level) and from the stack's `platform:charts` (where the chart comes from).
+ */
+export const fromRegistry = (addon: AddonDeclaration, charts?: ChartsConfig) => ({ namespace: addon.namespace, chart: addon.chart, podSecurity: addon.podSecurity, charts });
+
+/**
+ * The Release's `chart` and `repositoryOpts`: the chart's repository, or `<directory>/<chart>`
+ * when the stack mirrors charts (config.ts has checked that each is there at its pin). A
+ * relative directory stays relative (to the project directory, where Pulumi runs the program
+ * and its providers), so the Release's inputs do not change with the checkout's location.
+ */
+export function chartSource(pin: ChartPin, directory: string | undefined): { chart: string; repositoryOpts?: { repo: string } } {
+    if (directory === undefined) return { chart: pin.chart, repositoryOpts: pin.repo ? { repo: pin.repo } : undefined };
+    const local = path.posix.join(directory, chartName(pin));
+    // A path must start with `/` or `.`, or a chart missing from disk is looked up as `repo/chart`.
+    return { chart: path.posix.isAbsolute(local) || local.startsWith(".") ? local : `./${local}` };
+}
 
 export class HelmAddon extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
@@ -70,6 +102,7 @@ export class HelmAddon extends pulumi.ComponentResource {
         this.addonName = name;
         this.namespaceName = args.namespace;
         const level = args.podSecurity ?? "restricted";
+        const wait = args.charts?.wait ?? true;
         this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
             {
@@ -90,11 +123,12 @@ export class HelmAddon extends pulumi.ComponentResource {
             {
                 name: args.releaseName ?? chartName(args.chart),
                 namespace: this.namespace.metadata.name,
-                chart: args.chart.chart,
+                ...chartSource(args.chart, args.charts?.directory),
                 version: args.chart.version,
-                repositoryOpts: args.chart.repo ? { repo: args.chart.repo } : undefined,
                 values: args.values(this.identity),
                 createNamespace: false,
+                // Helm returns once the manifests are applied, hooks included, instead of waiting for the workloads.
+                ...(wait ? {} : { skipAwait: true, ...(args.hooksOnlyCheck ? { disableWebhooks: true } : {}) }),
                 // A failed upgrade leaves no half-created resources behind, and is reported, not hidden.
                 cleanupOnFail: true,
                 timeout: 900,

@@ -15,7 +15,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AddonsConfig, ClusterConfig, PlatformConfig } from "../config";
+import { AddonsConfig, ChartsConfig, ClusterConfig, PlatformConfig } from "../config";
 import { PlatformCluster } from "../types";
 import { AddonContext, AddonKey, addonKeys, addons } from "./addons";
 import { HelmAddon } from "./helm-addon";
@@ -29,6 +29,8 @@ export interface PlatformArgs {
     /** The cluster's own config entry (dns, restore). */
     readonly clusterConfig: ClusterConfig;
     readonly addons: AddonsConfig;
+    /** `platform:charts`. Default: every chart from its repository, releases waiting for their workloads. */
+    readonly charts?: ChartsConfig;
     readonly secrets: PlatformConfig["secrets"];
 }
 
@@ -83,6 +85,7 @@ export class Platform extends pulumi.ComponentResource {
             cluster,
             clusterConfig,
             addons: args.addons,
+            charts: args.charts ?? { wait: true },
             secrets: args.secrets,
             restoring: this.restoring,
             domain: clusterConfig.dns?.domain ?? localDomain(cluster.name),

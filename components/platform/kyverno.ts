@@ -13,15 +13,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig } from "../config";
-import { PlatformCluster } from "../types";
 import { AddonContext, addons, systemNamespaces } from "./addons";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const KYVERNO_NAMESPACE = addons.kyverno.namespace;
 export type FailureAction = AddonsConfig["kyverno"]["validationFailureAction"];
 
-export interface KyvernoArgs {
-    readonly cluster: PlatformCluster;
+export interface KyvernoArgs extends AddonArgs {
     /** `addons.kyverno`: allowed registries, required labels, and the configured failure action. */
     readonly settings: AddonsConfig["kyverno"];
     /**
@@ -48,7 +46,7 @@ export class Kyverno extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.kyverno),
+                ...fromRegistry(addons.kyverno, args.charts),
                 values: () => ({
                     // Three replicas keep admission available through a node drain; one is enough to try things.
                     admissionController: { replicas: production ? 3 : 1 },
@@ -100,11 +98,12 @@ export function kyvernoFailureAction(settings: AddonsConfig, restoring: boolean)
 }
 
 /** The Platform's entry (addons.ts): the policies exclude every other add-on's namespace and wait for its release. */
-export function install(name: string, { cluster, addons: settings, restoring }: AddonContext, links: KyvernoLinks, opts?: pulumi.ComponentResourceOptions): Kyverno {
+export function install(name: string, { cluster, charts, addons: settings, restoring }: AddonContext, links: KyvernoLinks, opts?: pulumi.ComponentResourceOptions): Kyverno {
     return new Kyverno(
         name,
         {
             cluster,
+            charts,
             settings: settings.kyverno,
             validationFailureAction: kyvernoFailureAction(settings, restoring),
             platformNamespaces: links.platform.map((addon) => addon.namespaceName),

@@ -11,11 +11,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AddonsConfig } from "../config";
-import { PlatformCluster } from "../types";
 import { AddonContext, addons } from "./addons";
 import { alertRuleGroups } from "./alert-rules";
 import { GATEWAY_NAME, GATEWAY_NAMESPACE } from "./envoy-gateway";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const MONITORING_NAMESPACE = addons.monitoring.namespace;
 /** Service names fixed by `fullnameOverride`, so routes and docs do not depend on the release name. */
@@ -25,8 +24,7 @@ const WEBHOOK_SECRET = "alertmanager-webhook";
 /** Where the operator mounts `alertmanagerSpec.secrets`: /etc/alertmanager/secrets/<secret>/<key>. */
 const WEBHOOK_URL_FILE = `/etc/alertmanager/secrets/${WEBHOOK_SECRET}/url`;
 
-export interface MonitoringArgs {
-    readonly cluster: PlatformCluster;
+export interface MonitoringArgs extends AddonArgs {
     /** `addons.monitoring`: Prometheus retention and volume size. */
     readonly settings: AddonsConfig["monitoring"];
     /**
@@ -45,6 +43,8 @@ export interface MonitoringArgs {
     };
     /** Secret `platform:alertmanagerWebhookUrl`. Default: no receiver (alerts stay in Alertmanager's UI). */
     readonly alertmanagerWebhookUrl?: pulumi.Output<string>;
+    /** Secret `platform:grafanaAdminPassword`. Default: a random password (@pulumi/random), generated once and kept in the state. */
+    readonly grafanaAdminPassword?: pulumi.Output<string>;
     /** Install after these. Default: none (installs in parallel with the other add-ons). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -52,6 +52,8 @@ export interface MonitoringArgs {
 export class Monitoring extends HelmAddon {
     readonly alertRules: k8s.apiextensions.CustomResource;
     readonly grafanaRoute?: k8s.apiextensions.CustomResource;
+    /** The Secret Grafana reads its admin credentials from (`admin-user`, `admin-password`). */
+    readonly grafanaAdminSecret: k8s.core.v1.Secret;
     /** `https://grafana.<domain>`, or undefined without a route. */
     readonly grafanaUrl: pulumi.Output<string | undefined>;
 
@@ -69,7 +71,7 @@ export class Monitoring extends HelmAddon {
             {
                 cluster: args.cluster,
                 // Privileged (addons.ts): node-exporter needs the host's network, PID namespace and root filesystem.
-                ...fromRegistry(addons.monitoring),
+                ...fromRegistry(addons.monitoring, args.charts),
                 values: () => values(args, grafanaHost, grafanaUrl, webhook !== undefined),
                 dependsOn: [...(args.dependsOn ?? []), adminSecretReady.promise, webhookSecretReady.promise.then((s) => s ?? adminSecretReady.promise)],
             },
@@ -78,14 +80,12 @@ export class Monitoring extends HelmAddon {
         );
         const inNamespace = { parent: this, dependsOn: [this.namespace] };
 
-        // Default providers are disabled; random needs no credentials, so it gets its own explicit one.
-        const randomProvider = new random.Provider(`${name}-random`, {}, { parent: this });
-        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this, provider: randomProvider });
-        const adminSecret = new k8s.core.v1.Secret(
+        const password = args.grafanaAdminPassword ?? randomPassword(name, this);
+        this.grafanaAdminSecret = new k8s.core.v1.Secret(
             `${name}-grafana-admin`,
             {
                 metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
-                stringData: { "admin-user": "admin", "admin-password": password.result },
+                stringData: { "admin-user": "admin", "admin-password": password },
             },
             inNamespace,
         );
@@ -96,7 +96,7 @@ export class Monitoring extends HelmAddon {
                   inNamespace,
               )
             : undefined;
-        adminSecretReady.resolve(adminSecret);
+        adminSecretReady.resolve(this.grafanaAdminSecret);
         webhookSecretReady.resolve(webhookSecret);
 
         this.alertRules = this.customResource("alert-rules", {
@@ -134,8 +134,22 @@ export interface MonitoringLinks {
 }
 
 /** The Platform's entry (addons.ts): retention and volume from the settings, the webhook from the secrets. */
-export function install(name: string, { cluster, addons: settings, secrets }: AddonContext, links: MonitoringLinks, opts?: pulumi.ComponentResourceOptions): Monitoring {
-    return new Monitoring(name, { cluster, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl }, opts);
+export function install(name: string, { cluster, charts, addons: settings, secrets }: AddonContext, links: MonitoringLinks, opts?: pulumi.ComponentResourceOptions): Monitoring {
+    return new Monitoring(
+        name,
+        { cluster, charts, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl, grafanaAdminPassword: secrets.grafanaAdminPassword },
+        opts,
+    );
+}
+
+/**
+ * A generated admin password, when the stack sets none. Default providers are disabled; random
+ * needs no credentials, so it gets its own explicit provider (a plugin that must be installed:
+ * air-gapped stacks set `platform:grafanaAdminPassword` instead).
+ */
+function randomPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
+    const provider = new random.Provider(`${name}-random`, {}, { parent });
+    return new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent, provider }).result;
 }
 
 function values(args: MonitoringArgs, grafanaHost: string | undefined, grafanaUrl: string | undefined, webhook: boolean): Record<string, unknown> {

@@ -10,9 +10,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupStorage, IdentityGrant, PlatformCluster } from "../types";
+import { BackupStorage, IdentityGrant } from "../types";
 import { AddonContext, addons, systemNamespaces } from "./addons";
-import { fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
 
 export const VELERO_NAMESPACE = addons.velero.namespace;
 const SERVICE_ACCOUNT = "velero";
@@ -30,8 +30,7 @@ export const CLUSTER_RESOURCES = [
     "mutatingwebhookconfigurations.admissionregistration.k8s.io",
 ];
 
-export interface VeleroArgs {
-    readonly cluster: PlatformCluster;
+export interface VeleroArgs extends AddonArgs {
     /** Attach this cluster's bucket read-only as a second location (`clusters[].restore.sourceCluster`). Default: none. */
     readonly sourceCluster?: string;
     /**
@@ -71,7 +70,7 @@ export class Velero extends HelmAddon {
             name,
             {
                 cluster,
-                ...fromRegistry(addons.velero),
+                ...fromRegistry(addons.velero, args.charts),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: grants },
                 values: (identity) => ({
                     initContainers: plugins.map((image, i) => ({
@@ -199,6 +198,6 @@ export class Velero extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the source cluster's while restoring. */
-export function install(name: string, { cluster, clusterConfig, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
-    return new Velero(name, { cluster, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
+export function install(name: string, { cluster, charts, clusterConfig, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
+    return new Velero(name, { cluster, charts, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
 }
