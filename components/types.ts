@@ -34,6 +34,8 @@ export interface WorkloadIdentity {
 
 /** Where Velero keeps backups, in Velero's own terms. */
 export interface BackupStorage {
+    /** Whose backups these are: the cluster that writes them (this one, or the source of a restore). */
+    readonly cluster: string;
     /** Velero object store provider: `aws` (also any S3-compatible store), `azure` or `gcp`. */
     readonly provider: string;
     /** Bucket or container name; stable across cluster rebuilds. */

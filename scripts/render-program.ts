@@ -26,6 +26,8 @@ export interface RenderedResource {
     ignoreChanges: string[];
     /** Absent in renders made before it was recorded; render-diff reads that as `[]`. */
     replaceOnChanges?: string[];
+    /** Former URNs the engine treats as this resource (`aliases`); present only when there are some. */
+    aliases?: string[];
 }
 
 export interface RenderDocument {
@@ -98,6 +100,50 @@ function plain(value: unknown): unknown {
 
 const urnOfProviderRef = (ref: string) => (ref ? ref.split("::").slice(0, -1).join("::") : "");
 
+interface AliasSpec {
+    getName(): string;
+    getType(): string;
+    getStack(): string;
+    getProject(): string;
+    getParenturn(): string;
+    getNoparent(): boolean;
+}
+interface Alias {
+    getUrn(): string;
+    getSpec(): AliasSpec | undefined;
+}
+
+/**
+ * The URN an alias stands for: the resource's own URN with the alias's name, type, parent,
+ * stack or project where it gives one. Built like the render's URNs (the mock monitor
+ * qualifies a type with its parent's own type only), so it can be looked up in an older render.
+ */
+export function aliasUrn(own: string, alias: Alias): string {
+    const spec = alias.getSpec();
+    if (alias.getUrn() || !spec) return alias.getUrn();
+    const [head, project, qualifiedType, ...name] = own.split("::");
+    const chain = qualifiedType.split("$");
+    const type = spec.getType() || chain[chain.length - 1];
+    let parentType = chain.length > 1 ? chain[chain.length - 2] : "";
+    if (spec.getNoparent()) parentType = "";
+    else if (spec.getParenturn()) parentType = spec.getParenturn().split("::")[2].split("$").pop()!;
+    const stack = spec.getStack() || head.replace(/^urn:pulumi:/, "");
+    return `urn:pulumi:${stack}::${spec.getProject() || project}::${parentType ? `${parentType}$` : ""}${type}::${spec.getName() || name.join("::")}`;
+}
+
+/**
+ * The aliases the program gives. Provider SDKs alias every resource to its type's former
+ * tokens (API versions, renamed modules); those say nothing about this program and are left out.
+ */
+const programAliases = (req: RegisterRequest) =>
+    req
+        .getAliasesList()
+        .filter((a) => {
+            const spec = a.getSpec();
+            const sameParent = !spec?.getNoparent() && [req.getParent(), ""].includes(spec?.getParenturn() ?? "");
+            return !(req.getCustom() && spec && spec.getType() && !spec.getName() && sameParent && !spec.getStack() && !spec.getProject());
+        });
+
 interface RegisterRequest {
     getType(): string;
     getName(): string;
@@ -111,6 +157,7 @@ interface RegisterRequest {
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
+    getAliasesList(): Alias[];
 }
 interface Monitor {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
@@ -130,6 +177,7 @@ export async function record(stack: string, config: StackConfig, program: () => 
     monitor.registerResource = (req, callback) =>
         register(req, (err, resp) => {
             if (!err && resp) {
+                const aliases = programAliases(req).map((a) => aliasUrn(resp.getUrn(), a));
                 resources.push({
                     urn: resp.getUrn(),
                     type: req.getType(),
@@ -144,6 +192,7 @@ export async function record(stack: string, config: StackConfig, program: () => 
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     ignoreChanges: req.getIgnorechangesList(),
                     replaceOnChanges: req.getReplaceonchangesList(),
+                    ...(aliases.length ? { aliases } : {}),
                 });
             }
             callback(err, resp);

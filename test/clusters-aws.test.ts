@@ -159,9 +159,9 @@ describe("EksCluster adapters", () => {
         const { doc, used } = await build();
         const bucket = await valueOf(pulumi.output(used.storage.bucket));
         const policy = (name: string) => statements(one(doc, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy);
-        assert.deepEqual(policy("stg-aws-use1-velero-velero-backupStorage").flatMap((s) => list(s.Resource)), [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`]);
-        assert.deepEqual(policy("stg-aws-use1-cert-manager-cert-manager-dnsZone")[0].Resource, ["arn:aws:route53:::hostedzone/Z0000000000STAGINGAWS"]);
-        assert.deepEqual(policy("stg-aws-use1-team-a-tenant-secrets-secretsRead").flatMap((s) => list(s.Resource)), ["arn:aws:secretsmanager:us-east-1:111111111111:secret:tenants/team-a/*"]);
+        assert.deepEqual(policy("stg-aws-use1-velero-velero-backupStorage-dc3328").flatMap((s) => list(s.Resource)), [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`]);
+        assert.deepEqual(policy("stg-aws-use1-cert-manager-cert-manager-dnsZone-4351bc")[0].Resource, ["arn:aws:route53:::hostedzone/Z0000000000STAGINGAWS"]);
+        assert.deepEqual(policy("stg-aws-use1-team-a-tenant-secrets-secretsRead-2be5c5").flatMap((s) => list(s.Resource)), ["arn:aws:secretsmanager:us-east-1:111111111111:secret:tenants/team-a/*"]);
     });
 
     it("one role per service account, assumable by that service account alone; a second grant adds a policy to it", async () => {
@@ -170,7 +170,7 @@ describe("EksCluster adapters", () => {
         const [trust] = statements(role.inputs.assumeRolePolicy);
         assert.ok(Object.values(trust.Condition!.StringEquals).includes("system:serviceaccount:velero:velero"));
         assert.equal(await valueOf(pulumi.output(used.velero.serviceAccountAnnotations)).then((a) => a["eks.amazonaws.com/role-arn"]), `arn:aws:iam::111111111111:role/${role.inputs.name}`);
-        const readOnly = statements(one(doc, "aws:iam/rolePolicy:RolePolicy", "stg-aws-use1-velero-velero-backupStorage-2").inputs.policy);
+        const readOnly = statements(one(doc, "aws:iam/rolePolicy:RolePolicy", "stg-aws-use1-velero-velero-backupStorage-396132").inputs.policy);
         assert.deepEqual(readOnly.flatMap((s) => list(s.Action)).filter((a) => a.startsWith("s3:Put") || a.startsWith("s3:Delete")), []);
         assert.equal(used.again.resources.length, 3);
     });

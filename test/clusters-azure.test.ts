@@ -137,12 +137,12 @@ describe("AksCluster adapters", () => {
     it("each grant is one role on one resource: the blob container, the DNS zone, the prefix's own Key Vault", async () => {
         const { doc } = await build();
         const scope = (name: string) => one(doc, ASSIGNMENT, name).inputs;
-        const backup = scope("stg-azure-weu-velero-velero-backupStorage");
+        const backup = scope("stg-azure-weu-velero-velero-backupStorage-ebc10b");
         assert.equal(backup.roleDefinitionId, role("ba92f5b4-2d11-453d-a403-e96b0029c9fe"));
         assert.match(String(backup.scope), /\/storageAccounts\/stvelero[0-9a-f]{12}\/blobServices\/default\/containers\/velero-stg-azure-weu-[0-9a-f]{8}$/);
-        assert.deepEqual([scope("stg-azure-weu-cert-manager-cert-manager-dnsZone").scope, scope("stg-azure-weu-cert-manager-cert-manager-dnsZone").roleDefinitionId], [zone, role("befefa01-2a29-4197-83a8-272ff33ce314")]);
-        const a = String(scope("stg-azure-weu-team-a-tenant-secrets-secretsRead").scope);
-        const b = String(scope("stg-azure-weu-team-b-tenant-secrets-secretsRead").scope);
+        assert.deepEqual([scope("stg-azure-weu-cert-manager-cert-manager-dnsZone-718d78").scope, scope("stg-azure-weu-cert-manager-cert-manager-dnsZone-718d78").roleDefinitionId], [zone, role("befefa01-2a29-4197-83a8-272ff33ce314")]);
+        const a = String(scope("stg-azure-weu-team-a-tenant-secrets-secretsRead-2be5c5").scope);
+        const b = String(scope("stg-azure-weu-team-b-tenant-secrets-secretsRead-09a262").scope);
         assert.match(a, /\/providers\/Microsoft\.KeyVault\/vaults\/kv-[0-9a-f]{20}$/);
         assert.notEqual(a, b, "two prefixes share a vault: each tenant could read the other's secrets");
     });

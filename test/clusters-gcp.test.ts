@@ -127,7 +127,7 @@ describe("GkeCluster adapters", () => {
         assert.deepEqual([bucket.inputs.bucket, bucket.inputs.role], [await valueOf(pulumi.output(used.storage.bucket)), "roles/storage.objectAdmin"]);
         const zone = one(doc, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember");
         assert.deepEqual([zone.inputs.managedZone, zone.inputs.project], ["gcp-staging-example-com", "platform-staging-0001"]);
-        const secrets = one(doc, PROJECT_IAM, "stg-gcp-euw4-team-a-tenant-secrets-secretsRead");
+        const secrets = one(doc, PROJECT_IAM, "stg-gcp-euw4-team-a-tenant-secrets-secretsRead-2be5c5");
         assert.equal(secrets.inputs.role, "roles/secretmanager.secretAccessor");
         assert.match(String((secrets.inputs.condition as any).expression), /^resource\.name\.startsWith\("projects\/\d{12}\/secrets\/tenants_team-a_"\)$/);
     });

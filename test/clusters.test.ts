@@ -25,6 +25,15 @@ for (const stack of ["staging", "production"]) {
             doc = await renderStack(stack);
         });
 
+        it("Velero snapshots volumes through CSI on every cloud cluster: EnableCSI, no VolumeSnapshotLocation", () => {
+            assert.deepEqual(typed(doc, "kubernetes:velero.io/v1:VolumeSnapshotLocation").map((r) => r.name), []);
+            for (const cloud of Object.keys(CLOUDS) as CloudName[]) {
+                const [config] = clusterConfigs(stack, cloud);
+                const release = doc.resources.find((r) => r.name === `${config.name}-platform-velero-release`);
+                assert.deepEqual((release?.inputs.values as { configuration: unknown }).configuration, { defaultBackupStorageLocation: "default", features: "EnableCSI" }, config.name);
+            }
+        });
+
         for (const cloud of Object.keys(CLOUDS) as CloudName[]) {
             const t = CLOUDS[cloud];
             const [config] = clusterConfigs(stack, cloud);
@@ -145,12 +154,36 @@ describe("clusters: determinism and helpers", () => {
         assert.throws(() => subnetCidr("10.0.0.0/16", 19, 8), /no block 8/);
     });
 
-    it("backupStorage() creates the bucket once and attaches another cluster's bucket without creating it", async () => {
-        const { doc, used } = await buildCluster("staging", "gcp", (cluster) => [cluster.backupStorage(), cluster.backupStorage(), cluster.backupStorage("stg-gcp-old")]);
-        const [first, again, other] = used;
-        assert.equal(first, again);
-        assert.equal(typed(doc, "gcp:storage/bucket:Bucket").length, 1);
-        assert.deepEqual(other.resources, []);
-        assert.equal(await valueOf(pulumi.output(other.bucket)), backupBucketName("staging", "stg-gcp-old", "platform-staging-0001"));
-    });
+    // The resources behind each cloud's own backup storage, by type.
+    const STORAGE: Record<CloudName, { cluster: string; scope: string; types: string[] }> = {
+        aws: {
+            cluster: "stg-aws-use1",
+            scope: "111111111111",
+            types: ["Bucket", "BucketLifecycleConfiguration", "BucketOwnershipControls", "BucketPolicy", "BucketPublicAccessBlock", "BucketServerSideEncryptionConfiguration", "BucketVersioning"],
+        },
+        azure: { cluster: "stg-azure-weu", scope: "00000000-0000-0000-0000-000000000001", types: ["BlobContainer", "BlobServiceProperties", "ResourceGroup", "StorageAccount"] },
+        gcp: { cluster: "stg-gcp-euw4", scope: "platform-staging-0001", types: ["Bucket"] },
+    };
+
+    for (const cloud of Object.keys(STORAGE) as CloudName[]) {
+        it(`${cloud}: backupStorage() creates the storage once and attaches another cluster's without creating it`, async () => {
+            const t = STORAGE[cloud];
+            const { doc, used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage(), cluster.backupStorage(`${t.cluster}-old`)]);
+            const [first, again, other] = used;
+            assert.equal(first, again);
+            const storageTypes = doc.resources.filter((r) => r.name === `${t.cluster}-backup` || r.name === `${t.cluster}-data`).map((r) => r.type.split(":").pop());
+            assert.deepEqual(storageTypes.sort(), t.types);
+            assert.deepEqual([first.resources.length, other.resources.length], [t.types.length, 0]);
+            assert.deepEqual([first.cluster, other.cluster], [t.cluster, `${t.cluster}-old`]);
+            assert.equal(await valueOf(pulumi.output(other.bucket)), backupBucketName("staging", `${t.cluster}-old`, t.scope));
+        });
+
+        it(`${cloud}: volumes are snapshotted through CSI, never a VolumeSnapshotLocation (no snapshotConfig, own or attached)`, async () => {
+            const { used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage("other")]);
+            for (const storage of used) {
+                assert.deepEqual(Object.keys(storage).sort(), ["bucket", "cluster", "config", "csiSnapshots", "pluginImage", "provider", "resources"]);
+                assert.equal(storage.csiSnapshots, true);
+            }
+        });
+    }
 });

@@ -51,6 +51,37 @@ describe("ExistingCluster", () => {
         assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
     });
 
+    it("names a secrets grant from its prefix: a second prefix gets its own reader, a repeated grant nothing, other grants nothing", async () => {
+        const doc = await record("unit", stackConfig({}), () => {
+            const cluster = new ExistingCluster("kind", { config: config as Extract<typeof config, { cloud: "existing" }>, environment: "local" });
+            for (const prefix of ["tenants/team-a/", "platform/", "tenants/team-a/"]) cluster.workloadIdentity("eso", "reader", { kind: "secretsRead", prefix });
+            const dns = cluster.workloadIdentity("eso", "reader", { kind: "dnsZone", zone: "example.com" });
+            assert.deepEqual([dns.serviceAccountAnnotations, dns.podLabels, dns.resources.length], [{}, {}, 6]);
+        });
+        const rbac = doc.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+        assert.deepEqual(
+            rbac.map((r) => [r.name, (r.aliases ?? []).map((a) => a.slice(a.lastIndexOf("::") + 2))]).sort(),
+            [
+                // The first grant takes over the names of the time a service account could hold one prefix only.
+                ["kind-eso-reader-secretsRead-008df6-binding", []],
+                ["kind-eso-reader-secretsRead-008df6-ns", []],
+                ["kind-eso-reader-secretsRead-008df6-reader", []],
+                ["kind-eso-reader-secretsRead-2be5c5-binding", ["kind-eso-reader-secrets-binding"]],
+                ["kind-eso-reader-secretsRead-2be5c5-ns", ["kind-eso-reader-secrets-ns"]],
+                ["kind-eso-reader-secretsRead-2be5c5-reader", ["kind-eso-reader-secrets-reader"]],
+            ],
+        );
+        const namespaces = rbac.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => (r.inputs.metadata as { name: string }).name);
+        assert.deepEqual(namespaces.sort(), ["secrets-platform", "secrets-tenants-team-a"]);
+    });
+
+    it("hands out its backup storage once per source", async () => {
+        const { cluster } = await adopt();
+        assert.equal(cluster.backupStorage(), cluster.backupStorage());
+        assert.notEqual(cluster.backupStorage("old-kind"), cluster.backupStorage());
+        assert.deepEqual([cluster.backupStorage().cluster, cluster.backupStorage("old-kind").cluster], ["local-kind", "old-kind"]);
+    });
+
     it("has no cloud DNS and no load balancer annotations", async () => {
         const { cluster } = await adopt();
         assert.equal(cluster.dns01Solver(), undefined);

@@ -172,7 +172,7 @@ describe("HelmAddon", () => {
     it("asks the cluster for each grant of the one service account and hands the merged identity to the values", async () => {
         const calls: { sa: string; grant: IdentityGrant }[] = [];
         const cluster = fakeCluster(calls);
-        const storage = { provider: "aws", bucket: "b", config: {}, pluginImage: "p", csiSnapshots: false, resources: [] };
+        const storage = { cluster: "fake", provider: "aws", bucket: "b", config: {}, pluginImage: "p", csiSnapshots: false, resources: [] };
         let seen: WorkloadIdentity | undefined;
         const doc = await record("unit", stackConfig({}), () => {
             const provider = new k8s.Provider("fake", { kubeconfig: "fake" });

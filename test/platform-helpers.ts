@@ -161,7 +161,7 @@ export function descendants(doc: RenderDocument, root: RenderedResource): Render
  * label and a resource (a ConfigMap, standing in for the cloud's) numbered by the grant's call,
  * so a merge that keeps only some grants shows. Resources need a Kubernetes provider from `opts`.
  */
-export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], storage?: Omit<BackupStorage, "prefix">): PlatformCluster {
+export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], storage?: Omit<BackupStorage, "prefix" | "cluster">): PlatformCluster {
     const identity = (sa: string, n: number, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity => ({
         serviceAccountAnnotations: { [`example.com/grant-${n}`]: sa },
         podLabels: { [`example.com/use-${n}`]: "true" },
@@ -183,7 +183,7 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         },
         backupStorage: (sourceCluster?: string) => {
             if (!storage) throw new Error("this fake cluster has no backup storage");
-            return { ...storage, prefix: sourceCluster ?? "fake" };
+            return { ...storage, cluster: sourceCluster ?? "fake", prefix: sourceCluster ?? "fake" };
         },
         secretStoreProvider: () => ({}),
         dns01Solver: () => undefined,

@@ -7,6 +7,7 @@ import * as iam from "@pulumi/aws/iam";
 import { Provider } from "@pulumi/aws/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { IdentityGrant } from "../types";
+import { CloudIdentity } from "./identity-book";
 import { shortHash } from "./shared";
 
 export interface IrsaContext {
@@ -89,6 +90,16 @@ export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.
 export function grantPolicy(name: string, role: iam.Role, grant: IdentityGrant, ctx: IrsaContext, opts: pulumi.CustomResourceOptions): iam.RolePolicy {
     const policy = grantStatements(grant, ctx).apply((Statement) => JSON.stringify({ Version: "2012-10-17", Statement }));
     return new iam.RolePolicy(name, { role: role.name, policy }, { ...opts, provider: ctx.provider });
+}
+
+/** The IRSA role of one service account; each grant adds one inline policy to it. */
+export function irsaIdentity(base: string, ctx: IrsaContext, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+    const role = irsaRole(`${base}-irsa`, ctx, namespace, serviceAccount, opts);
+    return {
+        resources: [role],
+        workload: { serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": role.arn }, podLabels: {} },
+        addGrant: (grant, at) => [grantPolicy(at.name, role, grant, ctx, at.opts)],
+    };
 }
 
 /** Trust policy of a role an AWS service assumes (the cluster, the nodes). */

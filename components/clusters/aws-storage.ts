@@ -27,7 +27,7 @@ export interface AwsBackupArgs {
 
 export function awsBackupBucket(name: string, args: AwsBackupArgs): BackupStorage {
     const bucketName = backupBucketName(args.stack, args.cluster, args.scope);
-    const storage = { provider: "aws", config: { region: args.region }, pluginImage: images.veleroPluginAws, csiSnapshots: true };
+    const storage = { cluster: args.cluster, provider: "aws", config: { region: args.region }, pluginImage: images.veleroPluginAws, csiSnapshots: true };
     if (!args.create) {
         // Volume data is snapshotted through CSI, so Velero needs no snapshot location of its own.
         return { ...storage, bucket: bucketName, resources: [] };

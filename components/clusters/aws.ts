@@ -7,13 +7,15 @@ import * as kms from "@pulumi/aws/kms";
 import { Provider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
-import { grantPolicy, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
+import { ClusterConfig } from "../config";
+import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
 import { awsBackupBucket } from "./aws-storage";
-import { CloudClusterArgs, execKubeconfig, identityOptions, shortHash } from "./shared";
+import { BaseCluster } from "./base";
+import { CloudIdentity } from "./identity-book";
+import { CloudClusterArgs, execKubeconfig, shortHash } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type AwsClusterConfig = Extract<ClusterConfig, { cloud: "aws" }>;
@@ -29,32 +31,16 @@ const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager"
  * its own VPC, a KMS-encrypted etcd, control-plane logs, access entries instead of the
  * aws-auth ConfigMap, IRSA, managed node groups and the core add-ons.
  */
-export class EksCluster extends pulumi.ComponentResource implements PlatformCluster {
-    readonly name: string;
-    readonly cloud = "aws" as const;
-    readonly environment: Environment;
-    readonly kubeconfig: pulumi.Output<string>;
-    readonly provider: k8s.Provider;
-    readonly apiEndpoint: pulumi.Output<string>;
-    readonly oidcIssuer: pulumi.Output<string | undefined>;
-    readonly privateRanges: string[];
-    readonly provisionsLoadBalancers = true;
+export class EksCluster extends BaseCluster<"aws"> {
     readonly awsProvider: Provider;
     private readonly args: EksClusterArgs;
-    private readonly resourceName: string;
     private readonly irsa: IrsaContext;
-    private readonly identities = new Map<string, { role: iam.Role; resources: pulumi.Resource[]; grants: Map<string, number> }>();
-    private readonly backups = new Map<string, BackupStorage>();
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:clusters:EksCluster", name, {}, opts);
         const c = args.config;
+        super("platform:clusters:EksCluster", name, { cloud: "aws", name: c.name, environment: args.environment, privateRanges: [c.vpcCidr, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.name = c.name;
-        this.environment = args.environment;
         this.args = args;
-        this.resourceName = name;
-        this.privateRanges = [c.vpcCidr, SERVICE_CIDR];
         this.awsProvider = new Provider(
             `${name}-aws`,
             { region: c.region, assumeRoles: c.assumeRoleArn ? [{ roleArn: c.assumeRoleArn, sessionName: `pulumi-${c.name}` }] : undefined },
@@ -115,9 +101,7 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
             },
             { ...opts_, protect: production, dependsOn: [logGroup, clusterPolicy, clusterKms] },
         );
-        this.apiEndpoint = cluster.endpoint;
         const issuer = cluster.identities.apply((ids) => ids[0].oidcs[0].issuer);
-        this.oidcIssuer = issuer;
         const oidc = new iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"] }, opts_);
         this.irsa = { stack: args.stack, clusterName: c.name, region: c.region, partition, accountId, oidcProviderArn: oidc.arn, oidcIssuer: issuer, provider };
 
@@ -168,7 +152,7 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
         // Velero snapshots volumes through CSI; EKS ships the snapshot controller only as an add-on.
         const snapshotController = addon("snapshot-controller", {}, pools.all);
 
-        this.kubeconfig = execKubeconfig({
+        const kubeconfig = execKubeconfig({
             name: c.name,
             server: cluster.endpoint,
             caData: cluster.certificateAuthority.data,
@@ -176,45 +160,28 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
             args: ["eks", "get-token", "--cluster-name", c.name, "--region", c.region, ...(c.assumeRoleArn ? ["--role-arn", c.assumeRoleArn] : []), "--output", "json"],
             installHint: "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
         });
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [...pools.all, coredns, ebsCsi, ...accessEntries] });
+        const k8sProvider = new k8s.Provider(`${name}-provider`, { kubeconfig }, { parent: this, dependsOn: [...pools.all, coredns, ebsCsi, ...accessEntries] });
         // EKS marks no StorageClass as default; PVCs without a class would stay Pending.
         storageClasses(
             name,
             {
                 driver: "ebs.csi.aws.com",
-                provider: this.provider,
+                provider: k8sProvider,
                 dependsOn: [ebsCsi, snapshotController],
                 defaultStorageClass: { name: "gp3-encrypted", parameters: { type: "gp3", encrypted: "true" } },
             },
             this,
         );
-        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, oidcIssuer: this.oidcIssuer });
+        this.complete({ kubeconfig, provider: k8sProvider, apiEndpoint: cluster.endpoint, oidcIssuer: issuer });
     }
 
-    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
-        const key = `${namespace}/${serviceAccount}`;
-        const base = `${this.resourceName}-${namespace}-${serviceAccount}`;
-        const childOpts = identityOptions(this, opts);
-        // One role per service account (its annotation names one role); each grant adds one policy.
-        let identity = this.identities.get(key);
-        if (!identity) {
-            const role = irsaRole(`${base}-irsa`, this.irsa, namespace, serviceAccount, childOpts);
-            identity = { role, resources: [role], grants: new Map() };
-            this.identities.set(key, identity);
-        }
-        const count = (identity.grants.get(grant.kind) ?? 0) + 1;
-        identity.grants.set(grant.kind, count);
-        const policyName = `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`;
-        identity.resources.push(grantPolicy(policyName, identity.role, grant, this.irsa, childOpts));
-        return { serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": identity.role.arn }, podLabels: {}, resources: [...identity.resources] };
+    protected createIdentity(base: string, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+        return irsaIdentity(base, this.irsa, namespace, serviceAccount, opts);
     }
 
-    backupStorage(sourceCluster?: string): BackupStorage {
-        const source = sourceCluster ?? this.name;
-        const existing = this.backups.get(source);
-        if (existing) return existing;
+    protected createBackupStorage(source: string): BackupStorage {
         const c = this.args.config;
-        const storage = awsBackupBucket(`${this.resourceName}-backup`, {
+        return awsBackupBucket(`${this.resourceName}-backup`, {
             stack: this.args.stack,
             cluster: source,
             // Bucket names are global: the account (from the deployer role) keeps accounts apart.
@@ -225,8 +192,6 @@ export class EksCluster extends pulumi.ComponentResource implements PlatformClus
             provider: this.awsProvider,
             parent: this,
         });
-        this.backups.set(source, storage);
-        return storage;
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, _prefix: string): pulumi.Input<Record<string, unknown>> {

@@ -8,8 +8,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { Provider } from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
-import { IdentityGrant, WorkloadIdentity } from "../types";
+import { IdentityGrant } from "../types";
 import { AzureClusterData, containerScope } from "./azure-storage";
+import { CloudIdentity } from "./identity-book";
 
 /** Built-in role definition ids (the same in every tenant). */
 export const AZURE_ROLES = {
@@ -38,79 +39,61 @@ export interface AzureIdentityArgs {
     readonly provider: Provider;
 }
 
-interface Identity {
-    readonly identity: managedidentity.UserAssignedIdentity;
-    readonly resources: pulumi.Resource[];
-    readonly grants: Map<string, number>;
+/** A user-assigned identity for one service account, federated with the cluster's issuer; each grant adds one role assignment. */
+export function azureIdentity(base: string, args: AzureIdentityArgs, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+    const childOpts = { ...opts, provider: args.provider };
+    const identity = new managedidentity.UserAssignedIdentity(
+        `${base}-identity`,
+        { resourceName: `id-${args.clusterName}-${namespace}-${serviceAccount}`.slice(0, 128), resourceGroupName: args.resourceGroupName, location: args.location },
+        childOpts,
+    );
+    const federation = new managedidentity.FederatedIdentityCredential(
+        `${base}-federation`,
+        {
+            federatedIdentityCredentialResourceName: `${namespace}-${serviceAccount}`.slice(0, 120),
+            resourceGroupName: args.resourceGroupName,
+            resourceName: identity.name,
+            issuer: args.issuer,
+            subject: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            audiences: [AZURE_TOKEN_AUDIENCE],
+        },
+        childOpts,
+    );
+    return {
+        resources: [identity, federation],
+        workload: {
+            serviceAccountAnnotations: { "azure.workload.identity/client-id": identity.clientId, "azure.workload.identity/tenant-id": args.tenantId },
+            podLabels: { "azure.workload.identity/use": "true" },
+            clientId: identity.clientId,
+        },
+        addGrant: (grant, at) => {
+            const { role, scope } = scopeOf(grant, args);
+            return [
+                new authorization.RoleAssignment(
+                    at.name,
+                    { principalId: identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId(args.subscriptionId, role), scope },
+                    { ...at.opts, provider: args.provider },
+                ),
+            ];
+        },
+    };
 }
 
-export class AzureWorkloadIdentities {
-    private readonly identities = new Map<string, Identity>();
-
-    constructor(
-        private readonly name: string,
-        private readonly args: AzureIdentityArgs,
-    ) {}
-
-    create(namespace: string, serviceAccount: string, grant: IdentityGrant, opts: pulumi.CustomResourceOptions): WorkloadIdentity {
-        const base = `${this.name}-${namespace}-${serviceAccount}`;
-        const childOpts = { ...opts, provider: this.args.provider };
-        const key = `${namespace}/${serviceAccount}`;
-        let entry = this.identities.get(key);
-        if (!entry) {
-            const identity = new managedidentity.UserAssignedIdentity(
-                `${base}-identity`,
-                { resourceName: `id-${this.args.clusterName}-${namespace}-${serviceAccount}`.slice(0, 128), resourceGroupName: this.args.resourceGroupName, location: this.args.location },
-                childOpts,
-            );
-            const federation = new managedidentity.FederatedIdentityCredential(
-                `${base}-federation`,
-                {
-                    federatedIdentityCredentialResourceName: `${namespace}-${serviceAccount}`.slice(0, 120),
-                    resourceGroupName: this.args.resourceGroupName,
-                    resourceName: identity.name,
-                    issuer: this.args.issuer,
-                    subject: `system:serviceaccount:${namespace}:${serviceAccount}`,
-                    audiences: [AZURE_TOKEN_AUDIENCE],
-                },
-                childOpts,
-            );
-            entry = { identity, resources: [identity, federation], grants: new Map() };
-            this.identities.set(key, entry);
+/** The built-in role a grant needs and the one resource it is assigned on. */
+function scopeOf(grant: IdentityGrant, args: AzureIdentityArgs): { role: keyof typeof AZURE_ROLES; scope: pulumi.Input<string> } {
+    switch (grant.kind) {
+        case "backupStorage": {
+            const { storage } = grant;
+            if (storage.provider !== "azure") throw new pulumi.RunError(`cluster ${args.clusterName}: a backup grant on AKS needs Azure blob storage, not ${storage.provider}`);
+            const scope = pulumi
+                .all([pulumi.output(storage.config), storage.bucket])
+                .apply(([config, container]) => containerScope(config.subscriptionId, config.resourceGroup, config.storageAccount, container));
+            return { role: grant.access === "readWrite" ? "storageBlobDataContributor" : "storageBlobDataReader", scope };
         }
-        const count = (entry.grants.get(grant.kind) ?? 0) + 1;
-        entry.grants.set(grant.kind, count);
-        const { role, scope } = this.scopeOf(grant);
-        entry.resources.push(
-            new authorization.RoleAssignment(
-                `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`,
-                { principalId: entry.identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId(this.args.subscriptionId, role), scope },
-                childOpts,
-            ),
-        );
-        return {
-            serviceAccountAnnotations: { "azure.workload.identity/client-id": entry.identity.clientId, "azure.workload.identity/tenant-id": this.args.tenantId },
-            podLabels: { "azure.workload.identity/use": "true" },
-            clientId: entry.identity.clientId,
-            resources: [...entry.resources],
-        };
-    }
-
-    private scopeOf(grant: IdentityGrant): { role: keyof typeof AZURE_ROLES; scope: pulumi.Input<string> } {
-        switch (grant.kind) {
-            case "backupStorage": {
-                const { storage } = grant;
-                if (storage.provider !== "azure") throw new pulumi.RunError(`cluster ${this.args.clusterName}: a backup grant on AKS needs Azure blob storage, not ${storage.provider}`);
-                const scope = pulumi
-                    .all([pulumi.output(storage.config), storage.bucket])
-                    .apply(([config, container]) => containerScope(config.subscriptionId, config.resourceGroup, config.storageAccount, container));
-                return { role: grant.access === "readWrite" ? "storageBlobDataContributor" : "storageBlobDataReader", scope };
-            }
-            case "dnsZone":
-                // The schema requires the zone's resource ID on Azure.
-                return { role: "dnsZoneContributor", scope: grant.zone };
-            case "secretsRead":
-                return { role: "keyVaultSecretsUser", scope: this.args.data.secretsVault(grant.prefix).id };
-        }
+        case "dnsZone":
+            // The schema requires the zone's resource ID on Azure.
+            return { role: "dnsZoneContributor", scope: grant.zone };
+        case "secretsRead":
+            return { role: "keyVaultSecretsUser", scope: args.data.secretsVault(grant.prefix).id };
     }
 }

@@ -38,7 +38,6 @@ export const containerScope = (subscriptionId: string, group: string, account: s
 export class AzureClusterData {
     private group?: resources.ResourceGroup;
     private readonly vaults = new Map<string, keyvault.Vault>();
-    private readonly backups = new Map<string, BackupStorage>();
 
     constructor(
         private readonly name: string,
@@ -57,12 +56,11 @@ export class AzureClusterData {
 
     /** Velero's container in this cluster's account, or (with `source`) another cluster's, attached. */
     backupStorage(source: string): BackupStorage {
-        const existing = this.backups.get(source);
-        if (existing) return existing;
         const { stack, subscriptionId } = this.args;
         const account = backupAccountName(stack, source, subscriptionId);
         const container = backupBucketName(stack, source, subscriptionId);
         const common = {
+            cluster: source,
             provider: "azure",
             pluginImage: images.veleroPluginAzure,
             csiSnapshots: true,
@@ -75,50 +73,44 @@ export class AzureClusterData {
                 useAAD: "true",
             },
         };
-        let result: BackupStorage;
-        if (source !== this.cluster) {
-            result = { ...common, bucket: container, resources: [] };
-        } else {
-            const opts = this.options();
-            const group = this.resourceGroup();
-            const accountResource = new storage.StorageAccount(
-                `${this.name}-backup`,
-                {
-                    accountName: account,
-                    resourceGroupName: group.name,
-                    location: this.args.location,
-                    kind: storageEnums.Kind.StorageV2,
-                    sku: { name: this.args.production ? storageEnums.SkuName.Standard_ZRS : storageEnums.SkuName.Standard_LRS },
-                    allowBlobPublicAccess: false,
-                    allowSharedKeyAccess: false,
-                    defaultToOAuthAuthentication: true,
-                    enableHttpsTrafficOnly: true,
-                    minimumTlsVersion: storageEnums.MinimumTlsVersion.TLS1_2,
-                    encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } },
-                },
-                opts,
-            );
-            const properties = new storage.BlobServiceProperties(
-                `${this.name}-backup`,
-                {
-                    accountName: accountResource.name,
-                    resourceGroupName: group.name,
-                    blobServicesName: "default",
-                    isVersioningEnabled: true,
-                    deleteRetentionPolicy: { enabled: true, days: 30 },
-                    containerDeleteRetentionPolicy: { enabled: true, days: 30 },
-                },
-                opts,
-            );
-            const containerResource = new storage.BlobContainer(
-                `${this.name}-backup`,
-                { accountName: accountResource.name, resourceGroupName: group.name, containerName: container, publicAccess: storageEnums.PublicAccess.None },
-                { ...opts, dependsOn: [properties] },
-            );
-            result = { ...common, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
-        }
-        this.backups.set(source, result);
-        return result;
+        if (source !== this.cluster) return { ...common, bucket: container, resources: [] };
+        const opts = this.options();
+        const group = this.resourceGroup();
+        const accountResource = new storage.StorageAccount(
+            `${this.name}-backup`,
+            {
+                accountName: account,
+                resourceGroupName: group.name,
+                location: this.args.location,
+                kind: storageEnums.Kind.StorageV2,
+                sku: { name: this.args.production ? storageEnums.SkuName.Standard_ZRS : storageEnums.SkuName.Standard_LRS },
+                allowBlobPublicAccess: false,
+                allowSharedKeyAccess: false,
+                defaultToOAuthAuthentication: true,
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: storageEnums.MinimumTlsVersion.TLS1_2,
+                encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } },
+            },
+            opts,
+        );
+        const properties = new storage.BlobServiceProperties(
+            `${this.name}-backup`,
+            {
+                accountName: accountResource.name,
+                resourceGroupName: group.name,
+                blobServicesName: "default",
+                isVersioningEnabled: true,
+                deleteRetentionPolicy: { enabled: true, days: 30 },
+                containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+            },
+            opts,
+        );
+        const containerResource = new storage.BlobContainer(
+            `${this.name}-backup`,
+            { accountName: accountResource.name, resourceGroupName: group.name, containerName: container, publicAccess: storageEnums.PublicAccess.None },
+            { ...opts, dependsOn: [properties] },
+        );
+        return { ...common, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
     }
 
     /** The Key Vault that holds the secrets of `prefix` (names inside it carry no prefix). */

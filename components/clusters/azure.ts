@@ -13,12 +13,14 @@ import * as keyvaultEnums from "@pulumi/azure-native/types/enums/keyvault";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { AZURE_DNS_ZONE_ID, ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
-import { AzureWorkloadIdentities, roleDefinitionId } from "./azure-identity";
+import { AZURE_DNS_ZONE_ID, ClusterConfig } from "../config";
+import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { AzureClusterData } from "./azure-storage";
-import { CloudClusterArgs, execKubeconfig, identityOptions, shortHash, subnetCidr } from "./shared";
+import { BaseCluster } from "./base";
+import { CloudIdentity } from "./identity-book";
+import { CloudClusterArgs, execKubeconfig, shortHash, subnetCidr } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type AzureClusterConfig = Extract<ClusterConfig, { cloud: "azure" }>;
@@ -38,28 +40,16 @@ const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
  * overlay with the Cilium dataplane enforcing NetworkPolicy, etcd encrypted with a rotating
  * Key Vault key, control-plane logs to Log Analytics, OIDC issuer and workload identity.
  */
-export class AksCluster extends pulumi.ComponentResource implements PlatformCluster {
-    readonly name: string;
-    readonly cloud = "azure" as const;
-    readonly environment: Environment;
-    readonly kubeconfig: pulumi.Output<string>;
-    readonly provider: k8s.Provider;
-    readonly apiEndpoint: pulumi.Output<string>;
-    readonly oidcIssuer: pulumi.Output<string | undefined>;
-    readonly privateRanges: string[];
-    readonly provisionsLoadBalancers = true;
+export class AksCluster extends BaseCluster<"azure"> {
     readonly azureProvider: Provider;
     private readonly tenantId: pulumi.Output<string>;
     private readonly data: AzureClusterData;
-    private readonly identities: AzureWorkloadIdentities;
+    private readonly identityArgs: AzureIdentityArgs;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:clusters:AksCluster", name, {}, opts);
         const c = args.config;
+        super("platform:clusters:AksCluster", name, { cloud: "azure", name: c.name, environment: args.environment, privateRanges: [c.vnetCidr, POD_CIDR, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.name = c.name;
-        this.environment = args.environment;
-        this.privateRanges = [c.vnetCidr, POD_CIDR, SERVICE_CIDR];
         this.azureProvider = new Provider(`${name}-azure`, { subscriptionId: c.subscriptionId, location: c.region }, { parent: this });
         const provider = this.azureProvider;
         const opts_ = { parent: this, provider };
@@ -161,9 +151,8 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
             },
             { ...opts_, protect: production, dependsOn: [subnetAccess, kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] },
         );
-        this.apiEndpoint = pulumi.all([cluster.fqdn, cluster.privateFQDN]).apply(([fqdn, privateFqdn]) => `https://${c.privateEndpoint ? privateFqdn : fqdn}:443`);
+        const apiEndpoint = pulumi.all([cluster.fqdn, cluster.privateFQDN]).apply(([fqdn, privateFqdn]) => `https://${c.privateEndpoint ? privateFqdn : fqdn}:443`);
         const issuer = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
-        this.oidcIssuer = issuer;
 
         const workspace = new operationalinsights.Workspace(
             `${name}-logs`,
@@ -183,7 +172,7 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
         );
 
         this.data = new AzureClusterData(name, c.name, { stack: args.stack, subscriptionId: c.subscriptionId, location, tenantId: this.tenantId, production, provider, parent: this });
-        this.identities = new AzureWorkloadIdentities(name, {
+        this.identityArgs = {
             clusterName: c.name,
             subscriptionId: c.subscriptionId,
             location,
@@ -192,7 +181,7 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
             tenantId: this.tenantId,
             data: this.data,
             provider,
-        });
+        };
 
         // AKS hands out the server address and CA in a kubeconfig; ours keeps them and swaps the login
         // for kubelogin's Azure CLI mode (device-code login cannot run in CI).
@@ -202,7 +191,7 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
             const entry: { server: string; "certificate-authority-data": string } = doc.clusters[0].cluster;
             return { server: entry.server, caData: entry["certificate-authority-data"] };
         });
-        this.kubeconfig = execKubeconfig({
+        const kubeconfig = execKubeconfig({
             name: c.name,
             server: endpoint.server,
             caData: endpoint.caData,
@@ -210,17 +199,17 @@ export class AksCluster extends pulumi.ComponentResource implements PlatformClus
             args: ["get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID],
             installHint: "Install kubelogin: https://azure.github.io/kubelogin/install.html",
         });
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [cluster, ...pools] });
-        storageClasses(name, { driver: "disk.csi.azure.com", provider: this.provider, dependsOn: [] }, this);
-        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, oidcIssuer: this.oidcIssuer });
+        const k8sProvider = new k8s.Provider(`${name}-provider`, { kubeconfig }, { parent: this, dependsOn: [cluster, ...pools] });
+        storageClasses(name, { driver: "disk.csi.azure.com", provider: k8sProvider, dependsOn: [] }, this);
+        this.complete({ kubeconfig, provider: k8sProvider, apiEndpoint, oidcIssuer: issuer });
     }
 
-    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
-        return this.identities.create(namespace, serviceAccount, grant, identityOptions(this, opts));
+    protected createIdentity(base: string, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+        return azureIdentity(base, this.identityArgs, namespace, serviceAccount, opts);
     }
 
-    backupStorage(sourceCluster?: string): BackupStorage {
-        return this.data.backupStorage(sourceCluster ?? this.name);
+    protected createBackupStorage(source: string): BackupStorage {
+        return this.data.backupStorage(source);
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>> {

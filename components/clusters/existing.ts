@@ -1,8 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupCredentials, ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { BackupStorage, ServiceAccountRef, serviceAccountSelector } from "../types";
 import { images } from "../versions";
+import { BaseCluster } from "./base";
+import { CloudIdentity, GrantPlacement } from "./identity-book";
 
 type ExistingClusterConfig = Extract<ClusterConfig, { cloud: "existing" }>;
 
@@ -22,52 +24,49 @@ export const secretsNamespaceFor = (prefix: string) => `secrets-${prefix.replace
  * as MinIO; secrets come from per-prefix namespaces of the same cluster through External
  * Secrets' Kubernetes provider, with RBAC standing in for cloud workload identity.
  */
-export class ExistingCluster extends pulumi.ComponentResource implements PlatformCluster {
-    readonly name: string;
-    readonly cloud = "existing" as const;
-    readonly environment: Environment;
-    readonly kubeconfig: pulumi.Output<string>;
-    readonly provider: k8s.Provider;
-    readonly apiEndpoint: pulumi.Output<string>;
-    readonly oidcIssuer: pulumi.Output<string | undefined>;
-    readonly privateRanges: string[];
-    readonly provisionsLoadBalancers = false;
+export class ExistingCluster extends BaseCluster<"existing"> {
     private readonly args: ExistingClusterArgs;
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:clusters:ExistingCluster", name, {}, opts);
-        this.name = args.config.name;
-        this.environment = args.environment;
+        const c = args.config;
+        super("platform:clusters:ExistingCluster", name, { cloud: "existing", name: c.name, environment: args.environment, privateRanges: c.privateRanges, provisionsLoadBalancers: false }, opts);
         this.args = args;
-        this.privateRanges = args.config.privateRanges;
         // The provider takes a kubeconfig path or its contents; the path is explicit in
         // config, so the ambient kubeconfig is never used by accident.
-        this.kubeconfig = pulumi.secret(args.config.kubeconfig.path);
-        this.provider = new k8s.Provider(
-            `${name}-provider`,
-            { kubeconfig: this.kubeconfig, context: args.config.kubeconfig.context },
-            { parent: this },
-        );
-        this.apiEndpoint = pulumi.output(`kubeconfig context ${args.config.kubeconfig.context ?? "(current-context)"}`);
-        this.oidcIssuer = pulumi.output(undefined);
-        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint });
+        const kubeconfig = pulumi.secret(c.kubeconfig.path);
+        const provider = new k8s.Provider(`${name}-provider`, { kubeconfig, context: c.kubeconfig.context }, { parent: this });
+        this.complete({ kubeconfig, provider, apiEndpoint: pulumi.output(`kubeconfig context ${c.kubeconfig.context ?? "(current-context)"}`), oidcIssuer: pulumi.output(undefined) });
     }
 
-    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
-        if (grant.kind !== "secretsRead") {
-            // Backups use static credentials and there is no cloud DNS: nothing to grant.
-            return { serviceAccountAnnotations: {}, podLabels: {}, resources: [] };
-        }
-        const secretsNamespace = secretsNamespaceFor(grant.prefix);
-        const resourceName = `${this.name}-${namespace}-${serviceAccount}-secrets`;
-        const childOpts = { parent: this, ...opts, provider: this.provider };
+    /**
+     * No cloud identity: backups use static credentials and there is no cloud DNS. A secrets
+     * grant is RBAC: read access to the one namespace that holds the prefix's secrets.
+     */
+    protected createIdentity(base: string, namespace: string, serviceAccount: string): CloudIdentity {
+        // A service account used to hold one prefix, named `<base>-secrets-*`: the first grant takes those names over.
+        let formerName: string | undefined = `${base}-secrets`;
+        return {
+            resources: [],
+            workload: { serviceAccountAnnotations: {}, podLabels: {} },
+            addGrant: (grant, at) => {
+                if (grant.kind !== "secretsRead") return [];
+                const resources = this.secretsReader(at, formerName, namespace, serviceAccount, grant.prefix);
+                formerName = undefined;
+                return resources;
+            },
+        };
+    }
+
+    private secretsReader(at: GrantPlacement, formerName: string | undefined, namespace: string, serviceAccount: string, prefix: string): pulumi.Resource[] {
+        const secretsNamespace = secretsNamespaceFor(prefix);
+        const opts = (role: string): pulumi.CustomResourceOptions => ({ ...at.child(role).opts, aliases: formerName ? [{ name: `${formerName}-${role}` }] : [], provider: this.provider });
         const ns = new k8s.core.v1.Namespace(
-            `${resourceName}-ns`,
+            at.child("ns").name,
             { metadata: { name: secretsNamespace, labels: { "platform.example.io/secrets-prefix": secretsNamespace } } },
-            childOpts,
+            opts("ns"),
         );
         const role = new k8s.rbac.v1.Role(
-            `${resourceName}-reader`,
+            at.child("reader").name,
             {
                 metadata: { name: `read-by-${namespace}-${serviceAccount}`.slice(0, 63), namespace: ns.metadata.name },
                 rules: [
@@ -75,21 +74,21 @@ export class ExistingCluster extends pulumi.ComponentResource implements Platfor
                     { apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectrulesreviews"], verbs: ["create"] },
                 ],
             },
-            childOpts,
+            opts("reader"),
         );
         const binding = new k8s.rbac.v1.RoleBinding(
-            `${resourceName}-binding`,
+            at.child("binding").name,
             {
                 metadata: { name: role.metadata.name, namespace: ns.metadata.name },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
             },
-            childOpts,
+            opts("binding"),
         );
-        return { serviceAccountAnnotations: {}, podLabels: {}, resources: [ns, role, binding] };
+        return [ns, role, binding];
     }
 
-    backupStorage(sourceCluster?: string): BackupStorage {
+    protected createBackupStorage(source: string): BackupStorage {
         const backup = this.args.config.backup;
         if (!backup || !this.args.backupCredentials) {
             throw new pulumi.ResourceError(`cluster ${this.name}: backups need clusters[].backup and the secret platform:backupCredentials`, this);
@@ -98,10 +97,11 @@ export class ExistingCluster extends pulumi.ComponentResource implements Platfor
             (c) => `[default]\naws_access_key_id=${c.accessKeyId}\naws_secret_access_key=${c.secretAccessKey}\n`,
         );
         return {
+            cluster: source,
             provider: "aws",
             bucket: backup.bucket,
             // Each cluster writes under its own prefix; a rebuild of the same name finds its backups again.
-            prefix: sourceCluster ?? this.name,
+            prefix: source,
             config: { region: backup.region, s3Url: backup.endpoint, s3ForcePathStyle: "true" },
             pluginImage: images.veleroPluginAws,
             // An adopted cluster may have no CSI snapshot support (kind has none): no volume snapshots.

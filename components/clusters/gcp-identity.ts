@@ -10,7 +10,8 @@ import { Provider } from "@pulumi/gcp/provider";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import * as pulumi from "@pulumi/pulumi";
-import { IdentityGrant, WorkloadIdentity } from "../types";
+import { IdentityGrant } from "../types";
+import { CloudIdentity, GrantPlacement } from "./identity-book";
 import { shortHash } from "./shared";
 
 /**
@@ -33,84 +34,64 @@ export interface GcpIdentityArgs {
     readonly provider: Provider;
 }
 
-interface Identity {
-    readonly account: serviceaccount.Account;
-    readonly resources: pulumi.Resource[];
-    readonly grants: Map<string, number>;
+/** A Google service account for one service account, usable by it alone; each grant adds one IAM binding on the resource it names. */
+export function gcpIdentity(base: string, args: GcpIdentityArgs, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+    const childOpts = { ...opts, provider: args.provider };
+    const account = new serviceaccount.Account(
+        `${base}-gsa`,
+        {
+            accountId: gsaAccountId(args.stack, args.clusterName, namespace, serviceAccount),
+            displayName: `${args.clusterName} ${namespace}/${serviceAccount}`,
+            description: `Workload identity of ${namespace}/${serviceAccount} on ${args.clusterName}`,
+        },
+        childOpts,
+    );
+    const federation = new serviceaccount.IAMMember(
+        `${base}-wi-user`,
+        { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${args.project}.svc.id.goog[${namespace}/${serviceAccount}]` },
+        childOpts,
+    );
+    return {
+        resources: [account, federation],
+        workload: { serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": account.email }, podLabels: {} },
+        addGrant: (grant, at) => bind(at, account, grant, args),
+    };
 }
 
-export class GcpWorkloadIdentities {
-    private readonly identities = new Map<string, Identity>();
-
-    constructor(
-        private readonly name: string,
-        private readonly args: GcpIdentityArgs,
-    ) {}
-
-    create(namespace: string, serviceAccount: string, grant: IdentityGrant, opts: pulumi.CustomResourceOptions): WorkloadIdentity {
-        const { project, provider } = this.args;
-        const base = `${this.name}-${namespace}-${serviceAccount}`;
-        const childOpts = { ...opts, provider };
-        const key = `${namespace}/${serviceAccount}`;
-        let entry = this.identities.get(key);
-        if (!entry) {
-            const account = new serviceaccount.Account(
-                `${base}-gsa`,
-                {
-                    accountId: gsaAccountId(this.args.stack, this.args.clusterName, namespace, serviceAccount),
-                    displayName: `${this.args.clusterName} ${namespace}/${serviceAccount}`,
-                    description: `Workload identity of ${namespace}/${serviceAccount} on ${this.args.clusterName}`,
-                },
-                childOpts,
-            );
-            const federation = new serviceaccount.IAMMember(
-                `${base}-wi-user`,
-                { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${project}.svc.id.goog[${namespace}/${serviceAccount}]` },
-                childOpts,
-            );
-            entry = { account, resources: [account, federation], grants: new Map() };
-            this.identities.set(key, entry);
+function bind(at: GrantPlacement, account: serviceaccount.Account, grant: IdentityGrant, args: GcpIdentityArgs): pulumi.Resource[] {
+    const member = account.member;
+    const opts = { ...at.opts, provider: args.provider };
+    switch (grant.kind) {
+        case "backupStorage": {
+            const role = grant.access === "readWrite" ? "roles/storage.objectAdmin" : "roles/storage.objectViewer";
+            const bucketAccess = new storage.BucketIAMMember(at.name, { bucket: grant.storage.bucket, role, member }, opts);
+            if (grant.access === "readOnly") return [bucketAccess];
+            // Velero signs download URLs (`velero backup logs`) with its own account, and only its own.
+            const sign = at.child("sign");
+            const signing = new serviceaccount.IAMMember(sign.name, { serviceAccountId: account.name, role: "roles/iam.serviceAccountTokenCreator", member }, { ...sign.opts, provider: args.provider });
+            return [bucketAccess, signing];
         }
-        const count = (entry.grants.get(grant.kind) ?? 0) + 1;
-        entry.grants.set(grant.kind, count);
-        const grantName = `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`;
-        entry.resources.push(...this.bind(grantName, entry.account, grant, childOpts));
-        return { serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": entry.account.email }, podLabels: {}, resources: [...entry.resources] };
-    }
-
-    private bind(name: string, account: serviceaccount.Account, grant: IdentityGrant, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
-        const member = account.member;
-        switch (grant.kind) {
-            case "backupStorage": {
-                const role = grant.access === "readWrite" ? "roles/storage.objectAdmin" : "roles/storage.objectViewer";
-                const bucketAccess = new storage.BucketIAMMember(name, { bucket: grant.storage.bucket, role, member }, opts);
-                if (grant.access === "readOnly") return [bucketAccess];
-                // Velero signs download URLs (`velero backup logs`) with its own account, and only its own.
-                const signing = new serviceaccount.IAMMember(`${name}-sign`, { serviceAccountId: account.name, role: "roles/iam.serviceAccountTokenCreator", member }, opts);
-                return [bucketAccess, signing];
-            }
-            case "dnsZone":
-                return [new dns.DnsManagedZoneIamMember(name, { project: this.args.project, managedZone: grant.zone, role: "roles/dns.admin", member }, opts)];
-            case "secretsRead": {
-                const idPrefix = secretIdPrefix(grant.prefix);
-                return [
-                    new projects.IAMMember(
-                        name,
-                        {
-                            project: this.args.project,
-                            role: "roles/secretmanager.secretAccessor",
-                            member,
-                            condition: {
-                                title: `secrets ${grant.prefix}`,
-                                description: `Only secrets whose id starts with ${idPrefix}`,
-                                // Names use the project number; versions (`.../versions/N`) share the secret's prefix.
-                                expression: pulumi.interpolate`resource.name.startsWith("projects/${this.args.projectNumber}/secrets/${idPrefix}")`,
-                            },
+        case "dnsZone":
+            return [new dns.DnsManagedZoneIamMember(at.name, { project: args.project, managedZone: grant.zone, role: "roles/dns.admin", member }, opts)];
+        case "secretsRead": {
+            const idPrefix = secretIdPrefix(grant.prefix);
+            return [
+                new projects.IAMMember(
+                    at.name,
+                    {
+                        project: args.project,
+                        role: "roles/secretmanager.secretAccessor",
+                        member,
+                        condition: {
+                            title: `secrets ${grant.prefix}`,
+                            description: `Only secrets whose id starts with ${idPrefix}`,
+                            // Names use the project number; versions (`.../versions/N`) share the secret's prefix.
+                            expression: pulumi.interpolate`resource.name.startsWith("projects/${args.projectNumber}/secrets/${idPrefix}")`,
                         },
-                        opts,
-                    ),
-                ];
-            }
+                    },
+                    opts,
+                ),
+            ];
         }
     }
 }

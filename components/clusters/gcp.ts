@@ -6,12 +6,14 @@ import { Provider } from "@pulumi/gcp/provider";
 import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { ClusterConfig } from "../config";
+import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { images } from "../versions";
-import { GcpWorkloadIdentities } from "./gcp-identity";
+import { BaseCluster } from "./base";
+import { gcpIdentity, GcpIdentityArgs } from "./gcp-identity";
+import { CloudIdentity } from "./identity-book";
 import { gkeNodePools } from "./gcp-nodes";
-import { backupBucketName, CloudClusterArgs, execKubeconfig, identityOptions } from "./shared";
+import { backupBucketName, CloudClusterArgs, execKubeconfig } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type GcpClusterConfig = Extract<ClusterConfig, { cloud: "gcp" }>;
@@ -26,31 +28,17 @@ const CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGE
  * rotating Cloud KMS key, workload identity, shielded nodes, and node pools of our own
  * (the default pool is removed, it cannot be configured like the others).
  */
-export class GkeCluster extends pulumi.ComponentResource implements PlatformCluster {
-    readonly name: string;
-    readonly cloud = "gcp" as const;
-    readonly environment: Environment;
-    readonly kubeconfig: pulumi.Output<string>;
-    readonly provider: k8s.Provider;
-    readonly apiEndpoint: pulumi.Output<string>;
-    readonly oidcIssuer: pulumi.Output<string | undefined>;
-    readonly privateRanges: string[];
-    readonly provisionsLoadBalancers = true;
+export class GkeCluster extends BaseCluster<"gcp"> {
     readonly gcpProvider: Provider;
     private readonly args: GkeClusterArgs;
-    private readonly resourceName: string;
-    private readonly identities: GcpWorkloadIdentities;
-    private readonly backups = new Map<string, BackupStorage>();
+    private readonly identityArgs: GcpIdentityArgs;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:clusters:GkeCluster", name, {}, opts);
         const c = args.config;
+        const privateRanges = [c.subnetCidr, c.podsCidr, c.servicesCidr, c.masterCidr];
+        super("platform:clusters:GkeCluster", name, { cloud: "gcp", name: c.name, environment: args.environment, privateRanges, provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.name = c.name;
-        this.environment = args.environment;
         this.args = args;
-        this.resourceName = name;
-        this.privateRanges = [c.subnetCidr, c.podsCidr, c.servicesCidr, c.masterCidr];
         this.gcpProvider = new Provider(`${name}-gcp`, { project: c.project, region: c.region }, { parent: this });
         const provider = this.gcpProvider;
         const opts_ = { parent: this, provider };
@@ -134,61 +122,54 @@ export class GkeCluster extends pulumi.ComponentResource implements PlatformClus
             },
             { ...opts_, protect: production, dependsOn: [keyAccess, nat] },
         );
-        this.apiEndpoint = pulumi.interpolate`https://${cluster.endpoint}`;
+        const apiEndpoint = pulumi.interpolate`https://${cluster.endpoint}`;
         // GKE's issuer is fixed by project, location and name; tokens are verified against it.
-        this.oidcIssuer = pulumi.interpolate`https://container.googleapis.com/v1/projects/${c.project}/locations/${c.region}/clusters/${cluster.name}`;
+        const oidcIssuer = pulumi.interpolate`https://container.googleapis.com/v1/projects/${c.project}/locations/${c.region}/clusters/${cluster.name}`;
 
         const pools = gkeNodePools(name, { stack: args.stack, clusterName: c.name, project: c.project, region: c.region, cluster, pools: c.nodePools, provider, protect: production }, this);
-        this.identities = new GcpWorkloadIdentities(name, { stack: args.stack, clusterName: c.name, project: c.project, projectNumber, provider });
+        this.identityArgs = { stack: args.stack, clusterName: c.name, project: c.project, projectNumber, provider };
 
-        this.kubeconfig = execKubeconfig({
+        const kubeconfig = execKubeconfig({
             name: c.name,
-            server: this.apiEndpoint,
+            server: apiEndpoint,
             caData: cluster.masterAuth.clusterCaCertificate,
             command: "gke-gcloud-auth-plugin",
             args: [],
             installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
             provideClusterInfo: true,
         });
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: pools });
-        storageClasses(name, { driver: "pd.csi.storage.gke.io", provider: this.provider, dependsOn: [] }, this);
-        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, oidcIssuer: this.oidcIssuer });
+        const k8sProvider = new k8s.Provider(`${name}-provider`, { kubeconfig }, { parent: this, dependsOn: pools });
+        storageClasses(name, { driver: "pd.csi.storage.gke.io", provider: k8sProvider, dependsOn: [] }, this);
+        this.complete({ kubeconfig, provider: k8sProvider, apiEndpoint, oidcIssuer });
     }
 
-    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
-        return this.identities.create(namespace, serviceAccount, grant, identityOptions(this, opts));
+    protected createIdentity(base: string, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity {
+        return gcpIdentity(base, this.identityArgs, namespace, serviceAccount, opts);
     }
 
-    backupStorage(sourceCluster?: string): BackupStorage {
-        const source = sourceCluster ?? this.name;
-        const existing = this.backups.get(source);
-        if (existing) return existing;
+    protected createBackupStorage(source: string): BackupStorage {
         const c = this.args.config;
         const bucketName = backupBucketName(this.args.stack, source, c.project);
-        const common = { provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
-        let result: BackupStorage = { ...common, bucket: bucketName, resources: [] };
-        if (source === this.name) {
-            const bucket = new storage.Bucket(
-                `${this.resourceName}-backup`,
-                {
-                    name: bucketName,
-                    location: c.region.toUpperCase(),
-                    storageClass: "STANDARD",
-                    uniformBucketLevelAccess: true,
-                    publicAccessPrevention: "enforced",
-                    versioning: { enabled: true },
-                    softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 },
-                    // Old versions of overwritten or deleted backups are kept for 30 days.
-                    lifecycleRules: [{ action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } }],
-                    forceDestroy: false,
-                    labels: { "platform-cluster": c.name, purpose: "velero" },
-                },
-                { parent: this, provider: this.gcpProvider, protect: this.environment === "production", retainOnDelete: true },
-            );
-            result = { ...common, bucket: bucket.name, resources: [bucket] };
-        }
-        this.backups.set(source, result);
-        return result;
+        const common = { cluster: source, provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
+        if (source !== this.name) return { ...common, bucket: bucketName, resources: [] };
+        const bucket = new storage.Bucket(
+            `${this.resourceName}-backup`,
+            {
+                name: bucketName,
+                location: c.region.toUpperCase(),
+                storageClass: "STANDARD",
+                uniformBucketLevelAccess: true,
+                publicAccessPrevention: "enforced",
+                versioning: { enabled: true },
+                softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 },
+                // Old versions of overwritten or deleted backups are kept for 30 days.
+                lifecycleRules: [{ action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } }],
+                forceDestroy: false,
+                labels: { "platform-cluster": c.name, purpose: "velero" },
+            },
+            { parent: this, provider: this.gcpProvider, protect: this.environment === "production", retainOnDelete: true },
+        );
+        return { ...common, bucket: bucket.name, resources: [bucket] };
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, _prefix: string): pulumi.Input<Record<string, unknown>> {

@@ -124,11 +124,3 @@ export function subnetCidr(cidr: string, prefix: number, index: number): string 
     return `${intToIp(start + index * 2 ** (32 - prefix))}/${prefix}`;
 }
 
-/**
- * Options for the cloud resources of a workload identity: under the caller's parent (the
- * add-on or tenant that asked), otherwise under the cluster. The cloud provider is set by
- * the caller of this function, never inherited: the parent may carry only a Kubernetes one.
- */
-export function identityOptions(cluster: pulumi.Resource, opts?: pulumi.ComponentResourceOptions): pulumi.CustomResourceOptions {
-    return { parent: opts?.parent ?? cluster, dependsOn: opts?.dependsOn };
-}

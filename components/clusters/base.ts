@@ -1,0 +1,106 @@
+/**
+ * The skeleton every cluster component shares: the contract's fields, the outputs, the book of
+ * workload identities and the backup storage cache. A cluster class builds its resources in
+ * its constructor and supplies what differs by cloud: the identity of one service account
+ * (`createIdentity`), the backup storage of one cluster (`createBackupStorage`) and the
+ * adapters of the contract (secret store, DNS-01 solver, gateway annotations).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Cloud, Environment } from "../config";
+import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { CloudIdentity, IdentityBook } from "./identity-book";
+
+/** What a cluster knows from its config entry, before it creates anything. */
+export interface ClusterFacts<C extends Cloud> {
+    readonly cloud: C;
+    /** The configured cluster name (unique in the stack). */
+    readonly name: string;
+    readonly environment: Environment;
+    readonly privateRanges: string[];
+    readonly provisionsLoadBalancers: boolean;
+}
+
+/** What a cluster knows once its control plane exists: how to reach it. */
+export interface ClusterAccess {
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+    readonly apiEndpoint: pulumi.Output<string>;
+    readonly oidcIssuer: pulumi.Output<string | undefined>;
+}
+
+export abstract class BaseCluster<C extends Cloud> extends pulumi.ComponentResource implements PlatformCluster {
+    readonly cloud: C;
+    readonly name: string;
+    readonly environment: Environment;
+    readonly privateRanges: string[];
+    readonly provisionsLoadBalancers: boolean;
+    /** The component's own name: the start of every child's name. */
+    protected readonly resourceName: string;
+    private access?: ClusterAccess;
+    private readonly identities: IdentityBook;
+    private readonly backups = new Map<string, BackupStorage>();
+
+    /** `type` is the subclass's token (`platform:clusters:<Class>`), which must never change. */
+    protected constructor(type: string, name: string, facts: ClusterFacts<C>, opts?: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+        this.cloud = facts.cloud;
+        this.name = facts.name;
+        this.environment = facts.environment;
+        this.privateRanges = facts.privateRanges;
+        this.provisionsLoadBalancers = facts.provisionsLoadBalancers;
+        this.resourceName = name;
+        this.identities = new IdentityBook(name, (base, namespace, serviceAccount, childOpts) => this.createIdentity(base, namespace, serviceAccount, childOpts));
+    }
+
+    /**
+     * The last call of a subclass's constructor: the cluster is reachable, its outputs are
+     * registered. Reading the contract's access fields before it throws rather than return nothing.
+     */
+    protected complete(access: ClusterAccess): void {
+        this.access = access;
+        this.registerOutputs({ kubeconfig: access.kubeconfig, apiEndpoint: access.apiEndpoint, oidcIssuer: access.oidcIssuer });
+    }
+
+    private reachable(): ClusterAccess {
+        if (!this.access) throw new pulumi.ResourceError(`cluster ${this.name}: read before its constructor called complete()`, this);
+        return this.access;
+    }
+    get kubeconfig(): pulumi.Output<string> {
+        return this.reachable().kubeconfig;
+    }
+    get provider(): k8s.Provider {
+        return this.reachable().provider;
+    }
+    get apiEndpoint(): pulumi.Output<string> {
+        return this.reachable().apiEndpoint;
+    }
+    get oidcIssuer(): pulumi.Output<string | undefined> {
+        return this.reachable().oidcIssuer;
+    }
+
+    workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity {
+        // Under the caller (the add-on or tenant that asked), else the cluster. The cloud sets its
+        // own provider: the caller's parent may carry only a Kubernetes one.
+        return this.identities.grant(namespace, serviceAccount, grant, { parent: opts?.parent ?? this, dependsOn: opts?.dependsOn });
+    }
+
+    backupStorage(sourceCluster?: string): BackupStorage {
+        const source = sourceCluster ?? this.name;
+        let storage = this.backups.get(source);
+        if (!storage) {
+            storage = this.createBackupStorage(source);
+            this.backups.set(source, storage);
+        }
+        return storage;
+    }
+
+    /** The identity of `namespace/serviceAccount`, its resources named from `base` and placed with `opts`. */
+    protected abstract createIdentity(base: string, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity;
+    /** Velero's storage of `source`: created when it is this cluster, attached (nothing created) otherwise. */
+    protected abstract createBackupStorage(source: string): BackupStorage;
+
+    abstract secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>>;
+    abstract dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
+    abstract gatewayServiceAnnotations(): Record<string, string>;
+}
