@@ -5,11 +5,12 @@
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { BaseCluster } from "../components/clusters/base";
 import { backupBucketName, poolPhysicalName, subnetCidr } from "../components/clusters/shared";
-import { NodePoolConfig } from "../components/config";
+import { ClusterConfig, NodePoolConfig, validateSettings } from "../components/config";
 import { readStackConfig, RenderDocument, renderProgram, serialize } from "../scripts/render-program";
 import { buildCluster, byUrn, CloudName, clusterConfigs, typed } from "./clusters-fixtures";
-import { editedStackFile, renderStack, valueOf } from "./mocks";
+import { editedStackFile, loadStackSettings, record, renderStack, stackConfig, valueOf } from "./mocks";
 
 const CLOUDS: Record<CloudName, { component: string; provider: string; cluster: string; pool: string; poolName: string }> = {
     aws: { component: "platform:clusters:EksCluster", provider: "pulumi:providers:aws", cluster: "aws:eks/cluster:Cluster", pool: "aws:eks/nodeGroup:NodeGroup", poolName: "nodeGroupName" },
@@ -145,6 +146,38 @@ describe("clusters: determinism and helpers", () => {
         const first = serialize(await renderProgram("production", config));
         const second = serialize(await renderProgram("production", config));
         assert.equal(first, second);
+    });
+
+    it("a cluster class that reads kubeconfig or provider before complete() gets an error naming the cluster", async () => {
+        type Existing = Extract<ClusterConfig, { cloud: "existing" }>;
+        const config = validateSettings(loadStackSettings("local")).settings!.clusters.find((c): c is Existing => c.cloud === "existing")!;
+        class Unfinished extends BaseCluster<"existing", { config: typeof config; environment: "local" }> {
+            readonly seen: string[] = [];
+            constructor() {
+                super("platform:clusters:Unfinished", "unfinished", { config, environment: "local" }, { privateRanges: [], provisionsLoadBalancers: false });
+                for (const read of [() => this.kubeconfig, () => this.provider]) {
+                    try {
+                        read();
+                    } catch (err) {
+                        this.seen.push(String(err));
+                    }
+                }
+            }
+            protected createIdentity(): never {
+                throw new Error("unused");
+            }
+            protected createBackupStorage(): never {
+                throw new Error("unused");
+            }
+            secretStoreProvider = () => ({});
+            dns01Solver = () => undefined;
+            gatewayServiceAnnotations = () => ({});
+        }
+        let cluster: Unfinished | undefined;
+        await record("unit", stackConfig({}), () => {
+            cluster = new Unfinished();
+        });
+        assert.deepEqual(cluster!.seen, [0, 1].map(() => "Error: cluster local-kind: read before its constructor called complete()"));
     });
 
     it("subnet arithmetic carves blocks inside the range and refuses blocks outside it", () => {

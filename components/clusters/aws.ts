@@ -31,22 +31,18 @@ const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager"
  * its own VPC, a KMS-encrypted etcd, control-plane logs, access entries instead of the
  * aws-auth ConfigMap, IRSA, managed node groups and the core add-ons.
  */
-export class EksCluster extends BaseCluster<"aws"> {
-    readonly awsProvider: Provider;
-    private readonly args: EksClusterArgs;
+export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
     private readonly irsa: IrsaContext;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
-        super("platform:clusters:EksCluster", name, { cloud: "aws", name: c.name, environment: args.environment, privateRanges: [c.vpcCidr, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
+        super("platform:clusters:EksCluster", name, args, { privateRanges: [c.vpcCidr, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.args = args;
-        this.awsProvider = new Provider(
+        const provider = new Provider(
             `${name}-aws`,
             { region: c.region, assumeRoles: c.assumeRoleArn ? [{ roleArn: c.assumeRoleArn, sessionName: `pulumi-${c.name}` }] : undefined },
             { parent: this },
         );
-        const provider = this.awsProvider;
         const opts_ = { parent: this, provider };
         const partition = getPartitionOutput({}, { parent: this, provider }).partition;
         const accountId = getCallerIdentityOutput({}, { parent: this, provider }).accountId;
@@ -189,7 +185,7 @@ export class EksCluster extends BaseCluster<"aws"> {
             region: c.region,
             create: source === this.name,
             protect: this.environment === "production",
-            provider: this.awsProvider,
+            provider: this.irsa.provider,
             parent: this,
         });
     }

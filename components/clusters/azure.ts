@@ -40,18 +40,16 @@ const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
  * overlay with the Cilium dataplane enforcing NetworkPolicy, etcd encrypted with a rotating
  * Key Vault key, control-plane logs to Log Analytics, OIDC issuer and workload identity.
  */
-export class AksCluster extends BaseCluster<"azure"> {
-    readonly azureProvider: Provider;
+export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
     private readonly tenantId: pulumi.Output<string>;
     private readonly data: AzureClusterData;
     private readonly identityArgs: AzureIdentityArgs;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
-        super("platform:clusters:AksCluster", name, { cloud: "azure", name: c.name, environment: args.environment, privateRanges: [c.vnetCidr, POD_CIDR, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
+        super("platform:clusters:AksCluster", name, args, { privateRanges: [c.vnetCidr, POD_CIDR, SERVICE_CIDR], provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.azureProvider = new Provider(`${name}-azure`, { subscriptionId: c.subscriptionId, location: c.region }, { parent: this });
-        const provider = this.azureProvider;
+        const provider = new Provider(`${name}-azure`, { subscriptionId: c.subscriptionId, location: c.region }, { parent: this });
         const opts_ = { parent: this, provider };
         const client = getClientConfigOutput({ parent: this, provider });
         this.tenantId = client.tenantId;

@@ -7,16 +7,18 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cloud, Environment } from "../config";
+import { Cloud, ClusterConfig, Environment } from "../config";
 import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
 import { CloudIdentity, IdentityBook } from "./identity-book";
 
-/** What a cluster knows from its config entry, before it creates anything. */
-export interface ClusterFacts<C extends Cloud> {
-    readonly cloud: C;
-    /** The configured cluster name (unique in the stack). */
-    readonly name: string;
+/** What every cluster component takes: its entry of `platform:clusters` and the environment. */
+export interface ClusterArgs<C extends Cloud> {
+    readonly config: Extract<ClusterConfig, { cloud: C }>;
     readonly environment: Environment;
+}
+
+/** The network facts of the contract, which only the cluster class knows. */
+export interface ClusterNetwork {
     readonly privateRanges: string[];
     readonly provisionsLoadBalancers: boolean;
 }
@@ -29,7 +31,7 @@ export interface ClusterAccess {
     readonly oidcIssuer: pulumi.Output<string | undefined>;
 }
 
-export abstract class BaseCluster<C extends Cloud> extends pulumi.ComponentResource implements PlatformCluster {
+export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> extends pulumi.ComponentResource implements PlatformCluster {
     readonly cloud: C;
     readonly name: string;
     readonly environment: Environment;
@@ -42,13 +44,13 @@ export abstract class BaseCluster<C extends Cloud> extends pulumi.ComponentResou
     private readonly backups = new Map<string, BackupStorage>();
 
     /** `type` is the subclass's token (`platform:clusters:<Class>`), which must never change. */
-    protected constructor(type: string, name: string, facts: ClusterFacts<C>, opts?: pulumi.ComponentResourceOptions) {
+    protected constructor(type: string, name: string, protected readonly args: A, network: ClusterNetwork, opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
-        this.cloud = facts.cloud;
-        this.name = facts.name;
-        this.environment = facts.environment;
-        this.privateRanges = facts.privateRanges;
-        this.provisionsLoadBalancers = facts.provisionsLoadBalancers;
+        this.cloud = args.config.cloud;
+        this.name = args.config.name;
+        this.environment = args.environment;
+        this.privateRanges = network.privateRanges;
+        this.provisionsLoadBalancers = network.provisionsLoadBalancers;
         this.resourceName = name;
         this.identities = new IdentityBook(name, (base, namespace, serviceAccount, childOpts) => this.createIdentity(base, namespace, serviceAccount, childOpts));
     }

@@ -24,13 +24,11 @@ export const secretsNamespaceFor = (prefix: string) => `secrets-${prefix.replace
  * as MinIO; secrets come from per-prefix namespaces of the same cluster through External
  * Secrets' Kubernetes provider, with RBAC standing in for cloud workload identity.
  */
-export class ExistingCluster extends BaseCluster<"existing"> {
-    private readonly args: ExistingClusterArgs;
+export class ExistingCluster extends BaseCluster<"existing", ExistingClusterArgs> {
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
-        super("platform:clusters:ExistingCluster", name, { cloud: "existing", name: c.name, environment: args.environment, privateRanges: c.privateRanges, provisionsLoadBalancers: false }, opts);
-        this.args = args;
+        super("platform:clusters:ExistingCluster", name, args, { privateRanges: c.privateRanges, provisionsLoadBalancers: false }, opts);
         // The provider takes a kubeconfig path or its contents; the path is explicit in
         // config, so the ambient kubeconfig is never used by accident.
         const kubeconfig = pulumi.secret(c.kubeconfig.path);

@@ -28,19 +28,14 @@ const CONTROL_PLANE_LOGS = ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGE
  * rotating Cloud KMS key, workload identity, shielded nodes, and node pools of our own
  * (the default pool is removed, it cannot be configured like the others).
  */
-export class GkeCluster extends BaseCluster<"gcp"> {
-    readonly gcpProvider: Provider;
-    private readonly args: GkeClusterArgs;
+export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
     private readonly identityArgs: GcpIdentityArgs;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
-        const privateRanges = [c.subnetCidr, c.podsCidr, c.servicesCidr, c.masterCidr];
-        super("platform:clusters:GkeCluster", name, { cloud: "gcp", name: c.name, environment: args.environment, privateRanges, provisionsLoadBalancers: true }, opts);
+        super("platform:clusters:GkeCluster", name, args, { privateRanges: [c.subnetCidr, c.podsCidr, c.servicesCidr, c.masterCidr], provisionsLoadBalancers: true }, opts);
         const production = args.environment === "production";
-        this.args = args;
-        this.gcpProvider = new Provider(`${name}-gcp`, { project: c.project, region: c.region }, { parent: this });
-        const provider = this.gcpProvider;
+        const provider = new Provider(`${name}-gcp`, { project: c.project, region: c.region }, { parent: this });
         const opts_ = { parent: this, provider };
         const projectNumber = getProjectOutput({ projectId: c.project }, { parent: this, provider }).apply((p) => p.number);
 
@@ -167,7 +162,7 @@ export class GkeCluster extends BaseCluster<"gcp"> {
                 forceDestroy: false,
                 labels: { "platform-cluster": c.name, purpose: "velero" },
             },
-            { parent: this, provider: this.gcpProvider, protect: this.environment === "production", retainOnDelete: true },
+            { parent: this, provider: this.identityArgs.provider, protect: this.environment === "production", retainOnDelete: true },
         );
         return { ...common, bucket: bucket.name, resources: [bucket] };
     }
