@@ -121,13 +121,20 @@ export function diffStack(stack: string, base: RenderDocument | undefined, head:
     if (!head) notes.push("no head render (stack file removed): every resource counts as deleted");
     const before = new Map((base?.resources ?? []).map((r) => [r.urn, r]));
     const after = new Map((head?.resources ?? []).map((r) => [r.urn, r]));
+    // A resource whose alias names a base URN the head no longer has is that resource, renamed:
+    // the engine moves it, as `pulumi preview` shows, and references to it follow.
+    const renamed = new Map<string, string>();
+    for (const [urn, r] of after) for (const alias of r.aliases ?? []) if (before.has(alias) && !after.has(alias)) renamed.set(alias, urn);
+    const follow = (urn: string) => renamed.get(urn) ?? urn;
+    const moved = (r: RenderedResource): RenderedResource => ({ ...r, urn: follow(r.urn), parent: follow(r.parent), dependencies: r.dependencies.map(follow).sort() });
+    const oldOf = new Map([...before.values()].map((r) => [follow(r.urn), moved(r)]));
     const changes: ResourceChange[] = [];
     for (const [urn, r] of after) {
-        const old = before.get(urn);
+        const old = oldOf.get(urn);
         const change = old ? compareResource(old, r) : whole("create", r);
         if (change) changes.push(change);
     }
-    for (const [urn, r] of before) if (!after.has(urn)) changes.push(whole("delete", r));
+    for (const [urn, r] of before) if (!after.has(follow(urn))) changes.push(whole("delete", r));
     return { stack, changes: changes.sort(ranked), notes };
 }
 

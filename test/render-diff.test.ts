@@ -131,6 +131,23 @@ describe("render-diff rules", () => {
         ]);
     });
 
+    it("a rename with an alias to the old URN is the same resource: nothing to do, dependents unchanged", () => {
+        const old = resource("old-name");
+        // Same inputs (metadata.name included): only the logical name moves.
+        const renamed = resource("new-name", { aliases: [old.urn], inputs: old.inputs });
+        const dependent = (on: RenderedResource) => resource("dependent", { dependencies: [on.urn] });
+        assert.deepEqual(diffStack("s", doc(old, dependent(old)), doc(renamed, dependent(renamed))).changes, []);
+        // Without the alias the engine would delete one and create the other.
+        const unaliased = resource("new-name", { inputs: old.inputs });
+        assert.deepEqual(
+            diffStack("s", doc(old, dependent(old)), doc(unaliased, dependent(unaliased))).changes.map((c) => `${c.op} ${c.name}`),
+            ["delete old-name", "update dependent", "create new-name"],
+        );
+        // A renamed resource whose inputs also changed is an update of it.
+        const edited = resource("new-name", { aliases: [old.urn], inputs: { metadata: { name: "old-name" }, data: { key: "other" } } });
+        assert.deepEqual(only(diffStack("s", doc(old), doc(edited))).inputs, [{ path: "data.key", old: "value", new: "other" }]);
+    });
+
     it("a render made before replaceOnChanges was recorded compares equal to one with []", () => {
         const { replaceOnChanges: _, ...older } = resource("a");
         assert.equal(compareResource(older, resource("a")), undefined);
