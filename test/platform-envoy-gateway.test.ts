@@ -3,11 +3,12 @@
  * pinned chart, a GatewayClass with the cloud's load balancer settings, HTTP and HTTPS
  * listeners for the cluster's domain with a wildcard certificate, the HTTPS redirect (and its
  * switch), and request headers up to 96 KiB. Expected values are the issue's and Envoy
- * Gateway v1.9.0's API, not the code's.
+ * Gateway's API at the pin envoy-gateway.ts names as checked, not the code's.
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram } from "../scripts/render-program";
 import { addonOf, assertCustomResourcesAfterRelease, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 import { editedStackFile, loadStackSettings } from "./mocks";
 
 const GATEWAY = "gateway.networking.k8s.io/v1:Gateway";
@@ -33,11 +34,11 @@ for (const stack of STACKS) {
             doc = await renderStack(stack);
         });
 
-        it("installs oci://docker.io/envoyproxy/gateway-helm v1.9.0 into gateway-system with EnvoyPatchPolicy enabled", () => {
+        it("installs the pinned oci://docker.io/envoyproxy/gateway-helm into gateway-system with EnvoyPatchPolicy enabled", () => {
             for (const cluster of clustersOf(stack)) {
                 const { release } = addonOf(doc, cluster.name, "envoy-gateway");
                 assert.equal(release.inputs.chart, "oci://docker.io/envoyproxy/gateway-helm");
-                assert.equal(release.inputs.version, "v1.9.0");
+                assert.equal(release.inputs.version, addons.envoyGateway.chart.version, "the pin (versions.ts, through the registry)");
                 assert.equal(release.inputs.repositoryOpts, undefined, "an OCI chart names no repository");
                 assert.equal(release.inputs.namespace, "gateway-system");
                 assert.equal(valuesOf(release).config.envoyGateway.extensionApis.enableEnvoyPatchPolicy, true);
@@ -128,7 +129,13 @@ for (const stack of STACKS) {
 
         it("every Gateway API and Envoy Gateway resource waits for the release that installs the CRDs", () => {
             for (const cluster of clustersOf(stack)) {
-                assertCustomResourcesAfterRelease(addonOf(doc, cluster.name, "envoy-gateway"), /^kubernetes:gateway\.(networking\.k8s\.io|envoyproxy\.io)\//);
+                assertCustomResourcesAfterRelease(addonOf(doc, cluster.name, "envoy-gateway"), /^kubernetes:gateway\.(networking\.k8s\.io|envoyproxy\.io)\//, [
+                    "EnvoyProxy/platform",
+                    "GatewayClass/envoy-gateway",
+                    "Gateway/platform",
+                    "HTTPRoute/https-redirect",
+                    "EnvoyPatchPolicy/max-request-headers",
+                ]);
             }
         });
     });

@@ -2,11 +2,12 @@
  * External Secrets Operator on every cluster of every stack that renders: the pinned chart
  * with CRDs, and a ClusterSecretStore on the cluster's secret manager that serves platform
  * namespaces only, through an identity scoped to the platform's prefix. Expected values are
- * the issue's and the chart's (2.9.0), not the code's.
+ * the issue's and the chart's (at the pin external-secrets.ts names as checked), not the code's.
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram } from "../scripts/render-program";
 import { addonOf, assertCustomResourcesAfterRelease, clustersOf, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addonKeys, addons } from "../components/platform/addons";
 import { editedStackFile, loadStackSettings } from "./mocks";
 
 const STORE = "external-secrets.io/v1:ClusterSecretStore";
@@ -19,11 +20,11 @@ for (const stack of STACKS) {
             doc = await renderStack(stack);
         });
 
-        it("installs chart external-secrets 2.9.0 from charts.external-secrets.io with CRDs", () => {
+        it("installs the pinned chart external-secrets from charts.external-secrets.io with CRDs", () => {
             for (const cluster of clustersOf(stack)) {
                 const { release } = addonOf(doc, cluster.name, "external-secrets");
                 assert.equal(release.inputs.chart, "external-secrets");
-                assert.equal(release.inputs.version, "2.9.0");
+                assert.equal(release.inputs.version, addons.externalSecrets.chart.version, "the pin (versions.ts, through the registry)");
                 assert.deepEqual(release.inputs.repositoryOpts, { repo: "https://charts.external-secrets.io" });
                 assert.equal(release.inputs.namespace, "external-secrets");
                 const values = valuesOf(release);
@@ -40,7 +41,7 @@ for (const stack of STACKS) {
                 const spec = kindNamed(addon.children, STORE, "platform-secrets").inputs.spec as Raw;
                 assert.equal(Object.keys(spec.provider).length, 1, "exactly one provider block");
                 assert.deepEqual(spec.conditions, [{ namespaceSelector: PLATFORM_NAMESPACES }]);
-                assertCustomResourcesAfterRelease(addon, /^kubernetes:external-secrets\.io\//);
+                assertCustomResourcesAfterRelease(addon, /^kubernetes:external-secrets\.io\//, ["ClusterSecretStore/platform-secrets"]);
             }
         });
 
@@ -48,7 +49,7 @@ for (const stack of STACKS) {
             const tenants = new Set(((loadStackSettings(stack).tenants ?? []) as Raw[]).map((t) => t.name));
             const namespaces = doc.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
             const labelled = namespaces.filter((r) => ((r.inputs.metadata as Raw).labels ?? {})["platform.example.io/managed-by"] === "platform");
-            for (const addon of ["cert-manager", "envoy-gateway", "external-secrets", "velero"]) {
+            for (const addon of addonKeys.map((key) => addons[key].file)) {
                 for (const cluster of clustersOf(stack)) {
                     const ns = namespaceOf(addonOf(doc, cluster.name, addon));
                     assert.ok(labelled.includes(ns), `${ns.name} lacks the platform label`);

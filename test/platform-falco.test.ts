@@ -8,6 +8,7 @@ import { strict as assert } from "assert";
 import YAML from "yaml";
 import { RenderDocument } from "../scripts/render-program";
 import { addonOf, clustersOf, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 
 const API_RULES = [
     "API Container Credential Access",
@@ -47,7 +48,7 @@ describe("platform: falco", () => {
                 for (const cluster of clustersOf(stack)) {
                     const { release, children } = addonOf(doc, cluster.name, "falco");
                     assert.equal(release.inputs.chart, "falco");
-                    assert.equal(release.inputs.version, "9.1.0");
+                    assert.equal(release.inputs.version, addons.falco.chart.version, "the pin (versions.ts, through the registry)");
                     assert.equal(release.inputs.namespace, "falco");
                     const values = valuesOf(release);
                     assert.equal(values.driver.kind, "modern_ebpf");

@@ -7,6 +7,7 @@ import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
 import { addonOf, assertDependsOn, clustersOf, kindNamed, ofKind, Raw, renderFixture, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 
 const GIT_REPOSITORY = "source.toolkit.fluxcd.io/v1:GitRepository";
 const KUSTOMIZATION = "kustomize.toolkit.fluxcd.io/v1:Kustomization";
@@ -25,7 +26,7 @@ describe("platform: flux", () => {
                 for (const cluster of clustersOf(stack)) {
                     const { release } = addonOf(doc, cluster.name, "flux");
                     assert.equal(release.inputs.chart, "flux2");
-                    assert.equal(release.inputs.version, "2.18.3");
+                    assert.equal(release.inputs.version, addons.flux.chart.version, "the pin (versions.ts, through the registry)");
                     assert.equal(release.inputs.namespace, "flux-system");
                     const values = valuesOf(release);
                     assert.equal(values.installCRDs, true);

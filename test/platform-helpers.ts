@@ -63,10 +63,14 @@ export function assertDependsOn(resource: RenderedResource, on: RenderedResource
     assert.ok(resource.dependencies.includes(on.urn), `${resource.name} must depend on ${on.name}`);
 }
 
-/** Every custom resource of the add-on (not core kinds, not the release) waits for its release. */
-export function assertCustomResourcesAfterRelease(addon: RenderedAddon, crTypes: RegExp) {
+/**
+ * The add-on's custom resources of `crTypes` are exactly `expected` (`Kind/name`, any order),
+ * and each waits for the add-on's release.
+ */
+export function assertCustomResourcesAfterRelease(addon: RenderedAddon, crTypes: RegExp, expected: string[]) {
     const crs = addon.children.filter((r) => crTypes.test(r.type));
-    assert.ok(crs.length > 0, `${addon.component.name}: no custom resources matched ${crTypes}`);
+    const found = crs.map((r) => `${r.type.split(":").pop()}/${(r.inputs.metadata as Raw | undefined)?.name}`).sort();
+    assert.deepEqual(found, [...expected].sort(), `${addon.component.name}: custom resources matching ${crTypes}`);
     for (const cr of crs) assertDependsOn(cr, addon.release);
 }
 

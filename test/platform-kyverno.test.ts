@@ -7,10 +7,12 @@ import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
 import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addonKeys, addons } from "../components/platform/addons";
 
 const POLICY = "kyverno.io/v1:ClusterPolicy";
 const POLICIES = ["disallow-latest-tag", "pod-security", "require-labels", "restrict-registries"];
-const OTHER_ADDONS = ["cert-manager", "envoy-gateway", "external-secrets", "velero", "monitoring", "falco", "flux"];
+/** Every other add-on (the registry's), by component name. */
+const OTHER_ADDONS = addonKeys.filter((key) => key !== "kyverno").map((key) => addons[key].file);
 const expectedAction: Record<string, string> = { local: "Audit", staging: "Audit", production: "Enforce" };
 
 /** Kyverno's pattern language for one string: `a | b` alternatives, `*` and `?` wildcards, a leading `!` negates. */
@@ -39,7 +41,7 @@ describe("platform: kyverno", () => {
                 for (const cluster of clustersOf(stack)) {
                     const { release } = addonOf(doc, cluster.name, "kyverno");
                     assert.equal(release.inputs.chart, "kyverno");
-                    assert.equal(release.inputs.version, "3.9.0");
+                    assert.equal(release.inputs.version, addons.kyverno.chart.version, "the pin (versions.ts, through the registry)");
                     assert.equal(release.inputs.namespace, "kyverno");
                     assert.equal(valuesOf(release).admissionController.replicas, environmentOf(stack) === "production" ? 3 : 1);
                 }

@@ -15,6 +15,7 @@ import { Monitoring } from "../components/platform/monitoring";
 import { readStackConfig, RenderDocument, renderProgram, stackFilePath } from "../scripts/render-program";
 import { addonOf, assertDependsOn, clustersOf, environmentOf, fakeCluster, kindNamed, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
 import { record, stackConfig, valueOf } from "./mocks";
+import { addons } from "../components/platform/addons";
 
 const PROMETHEUS_RULE = "monitoring.coreos.com/v1:PrometheusRule";
 const HTTP_ROUTE = "gateway.networking.k8s.io/v1:HTTPRoute";
@@ -58,7 +59,7 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
                 for (const cluster of clustersOf(stack)) {
                     const { release, children } = addonOf(doc, cluster.name, "monitoring");
                     assert.equal(release.inputs.chart, "kube-prometheus-stack");
-                    assert.equal(release.inputs.version, "88.5.3");
+                    assert.equal(release.inputs.version, addons.monitoring.chart.version, "the pin (versions.ts, through the registry)");
                     assert.equal(release.inputs.namespace, "monitoring");
                     const spec = valuesOf(release).prometheus.prometheusSpec;
                     assert.equal(spec.retention, expected.retention);
@@ -105,7 +106,10 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
                     assert.equal(grafana["grafana.ini"].server.root_url, `https://grafana.${domain}`);
                     const secret = addon.children.find((r) => r.type === SECRET && (r.inputs.metadata as Raw).name === "grafana-admin")!;
                     assert.equal(secret.inputs.stringData, "[secret]");
-                    assert.ok(addon.children.some((r) => r.type === "random:index/randomPassword:RandomPassword" && r.provider), "password from an explicit random provider");
+                    const passwords = addon.children.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
+                    const randomProviders = addon.children.filter((r) => r.type === "pulumi:providers:random");
+                    assert.equal(passwords.length, 1);
+                    assert.deepEqual(randomProviders.map((r) => r.urn), [passwords[0].provider], "password from the add-on's own explicit random provider");
                     assertDependsOn(addon.release, secret);
                 }
             });

@@ -45,7 +45,7 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
     it("starts after every other add-on's release, so restored objects find their CRDs and webhooks", () => {
         const restore = restoresOf(doc)[0];
         const releases = doc.resources.filter((r) => r.type === RELEASE);
-        assert.ok(releases.length >= 4);
+        assert.equal(releases.length, 8, "the fixture runs every add-on");
         for (const release of releases) assertDependsOn(restore, release);
     });
 
@@ -66,7 +66,8 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
             assert.equal(((location.inputs.metadata as Raw).annotations ?? {})["pulumi.com/waitFor"], "jsonpath={.status.lastSyncedTime}");
         }
         const schedules = ofKind(velero.children, "velero.io/v1:Schedule");
-        assert.ok(schedules.length >= 3);
+        // Production's defaults: the hourly schedule too.
+        assert.deepEqual(schedules.map((r) => (r.inputs.metadata as Raw).name).sort(), ["cluster-resources-weekly", "infrastructure-daily", "infrastructure-hourly", "tenants-daily"]);
         for (const schedule of schedules) assert.equal((schedule.inputs.spec as Raw).paused, true, `${schedule.name} must not back up a half-restored cluster`);
     });
 
@@ -81,9 +82,9 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
     });
 
     it("switches Kyverno to Audit while restoring (production would Enforce)", function () {
-        assert.ok(policiesOf(doc).length > 0, "Kyverno renders its policies");
+        assert.equal(policiesOf(doc).length, 4, "Kyverno renders its four policies");
         const mentions = (r: RenderedResource, action: string) => JSON.stringify(r.inputs).includes(`"${action}"`);
-        assert.ok(policiesOf(normal).some((p) => mentions(p, "Enforce")), "the fixture's production default is Enforce");
+        assert.equal(policiesOf(normal).filter((p) => mentions(p, "Enforce")).length, 4, "the fixture's production default is Enforce");
         for (const policy of policiesOf(doc)) assert.ok(!mentions(policy, "Enforce") && mentions(policy, "Audit"), `${policy.name} must Audit while restoring`);
     });
 
@@ -93,6 +94,7 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
         assert.deepEqual(ofKind(velero.children, BSL).map((r) => (r.inputs.metadata as Raw).name), ["default"]);
         for (const schedule of ofKind(velero.children, "velero.io/v1:Schedule")) assert.equal((schedule.inputs.spec as Raw).paused, false);
         const flux = normal.resources.filter((r) => /:(GitRepository|Kustomization)$/.test(r.type) && (r.inputs.metadata as Raw).namespace === "team-alpha");
+        assert.equal(flux.length, 2);
         for (const r of flux) assert.equal((r.inputs.spec as Raw).suspend, false, r.name);
     });
 

@@ -2,11 +2,12 @@
  * Velero on every cluster of every stack that renders: the pinned chart with the cloud's
  * plugin, a BackupStorageLocation on the cluster's bucket, a VolumeSnapshotLocation where the
  * cloud snapshots, and the issue's four schedules. Expected values are the issue's and the
- * chart's (12.1.0, Velero v1.18.1), not the code's.
+ * chart's (at the pin velero.ts names as checked), not the code's.
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
 import { addonOf, assertCustomResourcesAfterRelease, clustersOf, environmentOf, fakeCluster, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 import * as k8s from "@pulumi/kubernetes";
 import { Velero } from "../components/platform/velero";
 import { IdentityGrant } from "../components/types";
@@ -21,6 +22,8 @@ const PLUGIN: Record<string, string> = {
     gcp: "velero/velero-plugin-for-gcp:v1.14.2",
 };
 const PROVIDER: Record<string, string> = { aws: "aws", existing: "aws", azure: "azure", gcp: "gcp" };
+/** The resources of Velero's storage identity, per cloud (role and bucket policy; identity, federation and role assignment; account, signer, binding and bucket grant). */
+const STORAGE_IDENTITY_RESOURCES: Record<string, number> = { aws: 2, azure: 3, gcp: 4 };
 const CLUSTER_RESOURCES = [
     "customresourcedefinitions.apiextensions.k8s.io",
     "clusterroles.rbac.authorization.k8s.io",
@@ -42,11 +45,11 @@ for (const stack of STACKS) {
             doc = await renderStack(stack);
         });
 
-        it("installs chart velero 12.1.0 with the cloud's plugin as an init container, Pod Security restricted-compliant", () => {
+        it("installs the pinned chart velero with the cloud's plugin as an init container, Pod Security restricted-compliant", () => {
             for (const cluster of clustersOf(stack)) {
                 const { release } = addonOf(doc, cluster.name, "velero");
                 assert.equal(release.inputs.chart, "velero");
-                assert.equal(release.inputs.version, "12.1.0");
+                assert.equal(release.inputs.version, addons.velero.chart.version, "the pin (versions.ts, through the registry)");
                 assert.deepEqual(release.inputs.repositoryOpts, { repo: "https://vmware-tanzu.github.io/helm-charts" });
                 assert.equal(release.inputs.namespace, "velero");
                 const values = valuesOf(release);
@@ -85,7 +88,8 @@ for (const stack of STACKS) {
                     assert.equal(secret.inputs.stringData, "[secret]", "the credentials file stays secret");
                 } else {
                     assert.equal(spec.credential, undefined, "cloud clusters use workload identity");
-                    assert.ok(addon.release.dependencies.some((urn) => urn !== namespaceOf(addon).urn), `${cluster.name}: no storage identity`);
+                    const identity = addon.release.dependencies.filter((urn) => urn !== namespaceOf(addon).urn);
+                    assert.equal(identity.length, STORAGE_IDENTITY_RESOURCES[cluster.cloud], `${cluster.name}: Velero's storage identity`);
                 }
             }
         });
@@ -99,7 +103,8 @@ for (const stack of STACKS) {
                 assert.equal(valuesOf(addon.release).configuration.features, csi ? "EnableCSI" : undefined);
                 if (csi) {
                     const classes = doc.resources.filter((r) => (r.inputs.kind as string) === "VolumeSnapshotClass" && r.urn.includes(`::${cluster.name}-`));
-                    assert.ok(classes.some((c) => (c.inputs.metadata as Raw).labels?.["velero.io/csi-volumesnapshot-class"] === "true"), `no Velero snapshot class on ${cluster.name}`);
+                    const labelled = classes.filter((c) => (c.inputs.metadata as Raw).labels?.["velero.io/csi-volumesnapshot-class"] === "true");
+                    assert.equal(labelled.length, 1, `one Velero snapshot class on ${cluster.name}`);
                 }
                 const snapshots = vsls.length === 1 || csi;
                 for (const schedule of ofKind(addon.children, SCHEDULE)) assert.equal((schedule.inputs.spec as Raw).template.snapshotVolumes, snapshots, schedule.name);
@@ -148,7 +153,10 @@ for (const stack of STACKS) {
         });
 
         it("locations, snapshot locations and schedules wait for the release that installs the CRDs", () => {
-            for (const cluster of clustersOf(stack)) assertCustomResourcesAfterRelease(addonOf(doc, cluster.name, "velero"), /^kubernetes:velero\.io\//);
+            const schedules = ["infrastructure-daily", "tenants-daily", "cluster-resources-weekly", ...(environmentOf(stack) === "production" ? ["infrastructure-hourly"] : [])];
+            for (const cluster of clustersOf(stack)) {
+                assertCustomResourcesAfterRelease(addonOf(doc, cluster.name, "velero"), /^kubernetes:velero\.io\//, ["BackupStorageLocation/default", ...schedules.map((s) => `Schedule/${s}`)]);
+            }
         });
     });
 }

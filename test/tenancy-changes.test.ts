@@ -11,6 +11,8 @@ import { editedStackFile, loadStackSettings } from "./mocks";
 import { ownedBy, Raw, STACKS, TENANT } from "./tenancy-helpers";
 
 const render = (stack: string, file: string) => renderProgram(stack, readStackConfig(file));
+/** Clusters per stack file; the first tenant of each (team-alpha) is on all of them. */
+const CLUSTERS: Record<string, number> = { local: 1, staging: 3, production: 3 };
 const byUrn = (doc: RenderDocument) => new Map(doc.resources.map((r) => [r.urn, r]));
 
 /** Resources of `before` and `after`: only in before, only in after, in both but different. */
@@ -32,6 +34,7 @@ for (const stack of STACKS) {
         before(async () => {
             base = await render(stack, stackFilePath(stack));
             clusters = base.resources.filter((r) => r.type.startsWith("platform:clusters:")).map((r) => r.name);
+            assert.equal(clusters.length, CLUSTERS[stack]);
         });
 
         it("adds a tenant as new resources only, on every cluster", async () => {
@@ -48,7 +51,7 @@ for (const stack of STACKS) {
                 assert.equal(tenant.length, 1, `team-new is missing on ${c}`);
                 const namespaces = added.filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.parent === tenant[0].urn);
                 assert.equal(namespaces.length, 1);
-                assert.ok(added.some((r) => r.type.endsWith("Kustomization") && r.name.startsWith(`${c}-team-new-`)), `no GitOps sync on ${c}`);
+                assert.equal(added.filter((r) => r.type.endsWith("Kustomization") && r.name.startsWith(`${c}-team-new-`)).length, 1, `one GitOps sync on ${c}`);
             }
         });
 
@@ -59,7 +62,7 @@ for (const stack of STACKS) {
             assert.deepEqual(added.map((r) => r.urn), []);
             assert.deepEqual(changed, []);
             const owned = ownedBy(base, name);
-            assert.ok([...owned].some((urn) => urn.includes(`${TENANT}::`)), `${name} has no Tenant`);
+            assert.equal([...owned].filter((urn) => urn.includes(`${TENANT}::`)).length, CLUSTERS[stack], `${name}: a Tenant on each cluster`);
             const shared = removed.filter((r) => !owned.has(r.urn));
             assert.deepEqual(shared.map((r) => r.urn), [], `everything removed is ${name}'s`);
             assert.deepEqual([...owned].filter((urn) => !removed.some((r) => r.urn === urn)), [], `${name}'s resources must all go`);
@@ -72,7 +75,7 @@ for (const stack of STACKS) {
             const { removed, added, changed } = compare(base, after);
             assert.deepEqual([removed.length, added.length], [0, 0]);
             const quotas = base.resources.filter((r) => r.type === "kubernetes:core/v1:ResourceQuota" && (r.inputs.metadata as Raw).namespace === tenant);
-            assert.ok(quotas.length > 0);
+            assert.equal(quotas.length, CLUSTERS[stack], "its quota on each cluster");
             assert.deepEqual(changed.sort(), quotas.map((q) => q.urn).sort());
             for (const urn of changed) assert.equal(((byUrn(after).get(urn)!.inputs.spec as Raw).hard as Raw).pods, "50");
         });

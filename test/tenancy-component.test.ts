@@ -105,9 +105,10 @@ describe("tenancy: guards", () => {
     });
 
     it("gives namespaced SecretStores selectors without a namespace (External Secrets refuses one there), on every stack", async () => {
-        for (const stack of ["local", "staging", "production"]) {
+        // One per tenant per cluster it is on.
+        for (const [stack, count] of [["local", 2], ["staging", 5], ["production", 5]] as const) {
             const stores = (await renderStack(stack)).resources.filter((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore");
-            assert.ok(stores.length > 0, stack);
+            assert.equal(stores.length, count, stack);
             const namespacesIn = (v: unknown): string[] =>
                 Array.isArray(v) ? v.flatMap(namespacesIn) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => (k === "namespace" ? [String(x)] : namespacesIn(x))) : [];
             for (const store of stores) assert.deepEqual(namespacesIn((store.inputs.spec as { provider: unknown }).provider), [], store.urn);

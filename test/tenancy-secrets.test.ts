@@ -35,6 +35,12 @@ function selects(selector: Raw, labels: Record<string, string>): boolean {
 }
 
 const ofType = (identity: RenderedResource[], type: string) => identity.filter((r) => r.type === type);
+/**
+ * What a tenant's store waits for outside the Tenant, by cloud: the secrets namespace, Role and
+ * RoleBinding; the IAM role and its policy; the vault, its role assignment, the identity and its
+ * federation; the service account, its workload-identity binding and the project grant.
+ */
+const IDENTITY_RESOURCES: Record<string, number> = { existing: 3, aws: 2, azure: 4, gcp: 3 };
 
 /** Per cloud: the identity reaches only secrets under the tenant's prefix, and only this account may assume it. */
 const cloudScope: Record<string, (s: Scope) => void> = {
@@ -42,7 +48,7 @@ const cloudScope: Record<string, (s: Scope) => void> = {
         const remote = `secrets-tenants-${tenant}`;
         assert.equal(input(store, "spec.provider.kubernetes.remoteNamespace"), remote);
         const readers = doc.resources.filter((r) => onThisCluster(r) && r.type === ROLE_BINDING && input(r, "metadata.namespace") === remote);
-        assert.ok(readers.length > 0, `nothing grants reads in ${remote}`);
+        assert.equal(readers.length, 1, `one binding grants reads in ${remote}`);
         for (const r of readers) assert.deepEqual(r.inputs.subjects, [{ kind: "ServiceAccount", name: account, namespace: tenant }]);
         const elsewhere = doc.resources.filter(
             (r) => onThisCluster(r) && r.type.endsWith("Binding") && input(r, "metadata.namespace") !== remote && (r.inputs.subjects as Raw[]).some((s) => s.name === account && s.namespace === tenant),
@@ -51,7 +57,7 @@ const cloudScope: Record<string, (s: Scope) => void> = {
     },
     aws({ tenant, account, identity }) {
         const policies = ofType(identity, "aws:iam/rolePolicy:RolePolicy").map((r) => JSON.parse(r.inputs.policy as string));
-        assert.ok(policies.length > 0, "no IAM policy behind the store");
+        assert.equal(policies.length, 1, "one IAM policy behind the store");
         for (const statement of policies.flatMap((p) => p.Statement)) {
             assert.equal(statement.Effect, "Allow");
             for (const action of [statement.Action].flat()) assert.match(action, /^secretsmanager:(GetSecretValue|DescribeSecret|ListSecretVersionIds|GetResourcePolicy)$/);
@@ -68,7 +74,7 @@ const cloudScope: Record<string, (s: Scope) => void> = {
         assert.equal(input(vaults[0], "properties.enableRbacAuthorization"), true, "access by role assignment, not vault access policies");
         assert.match(input(store, "spec.provider.azurekv.vaultUrl") as string, new RegExp(`^https://${escape(vaultName)}\\.vault\\.azure\\.net/?$`));
         const assignments = ofType(identity, "azure-native:authorization:RoleAssignment");
-        assert.ok(assignments.length > 0);
+        assert.equal(assignments.length, 1, "one role assignment, on the vault");
         for (const a of assignments) {
             assert.match(a.inputs.scope as string, new RegExp(`/providers/Microsoft\\.KeyVault/vaults/${escape(vaultName)}$`));
             assert.match(a.inputs.roleDefinitionId as string, new RegExp(`/roleDefinitions/${KEY_VAULT_SECRETS_USER}$`));
@@ -78,7 +84,7 @@ const cloudScope: Record<string, (s: Scope) => void> = {
     },
     gcp({ tenant, account, identity }) {
         const grants = ofType(identity, "gcp:projects/iAMMember:IAMMember");
-        assert.ok(grants.length > 0);
+        assert.equal(grants.length, 1, "one conditional project grant");
         for (const g of grants) {
             assert.equal(g.inputs.role, "roles/secretmanager.secretAccessor");
             // Secret Manager ids cannot hold '/', so the prefix is spelled tenants_<name>_ there.
@@ -112,16 +118,18 @@ for (const stack of STACKS) {
                     assert.equal(account.length, 1, `the store names one ServiceAccount: ${text}`);
                     assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account[0]), `${account[0]} is not the tenant's`);
                     const identity = doc.resources.filter((r) => !own.includes(r) && store.dependencies.includes(r.urn) && r.type !== "kubernetes:helm.sh/v3:Release");
-                    assert.ok(identity.length > 0, "the store waits for no identity");
+                    assert.equal(identity.length, IDENTITY_RESOURCES[c.cloud], `the store waits for its identity: ${identity.map((r) => r.type).join(", ")}`);
                     const eso = releaseOn(doc, c.name, "external-secrets");
                     assert.equal(!!eso, raw.addons?.externalSecrets?.enabled !== false, "the platform installs External Secrets unless disabled");
                     if (eso) assert.ok(store.dependencies.includes(eso.urn), "the store must wait for External Secrets' CRDs");
 
                     const labels = input(own.find((r) => r.type === "kubernetes:core/v1:Namespace")!, "metadata.labels") as Record<string, string>;
                     const onThisCluster = onCluster(doc, c.name);
-                    for (const shared of doc.resources.filter((r) => onThisCluster(r) && r.type.endsWith(":ClusterSecretStore"))) {
+                    const platformStores = doc.resources.filter((r) => onThisCluster(r) && r.type.endsWith(":ClusterSecretStore"));
+                    assert.equal(platformStores.length, eso ? 1 : 0, "the platform's one ClusterSecretStore");
+                    for (const shared of platformStores) {
                         const conditions: Raw[] = input(shared, "spec.conditions") as Raw[] ?? [];
-                        assert.ok(conditions.length > 0, `${shared.name} is open to every namespace`);
+                        assert.equal(conditions.length, 1, `${shared.name}: one condition, else it is open to every namespace`);
                         const opens = conditions.some((k) => (k.namespaces ?? []).includes(t.name) || (k.namespaceSelector && selects(k.namespaceSelector, labels)) || (k.namespaceRegexes ?? []).some((re: string) => new RegExp(re).test(t.name)));
                         assert.ok(!opens, `${shared.name} is usable from ${t.name}`);
                     }
