@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { addonKeys, addons, reservedNamespaces } from "./platform/addons";
-import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
+import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, isSecret, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
 
 export * from "./config-fields";
@@ -265,9 +265,11 @@ function stackShape(env: Environment) {
 }
 
 export type SecretKey = keyof typeof secretFields;
+const shape = stackShape("local");
 /** The keys a stack file may set under `platform:`. */
-export const stackKeys = Object.keys(stackShape("local")) as (keyof ReturnType<typeof stackShape>)[];
-export const secretKeys = Object.keys(secretFields) as SecretKey[];
+export const stackKeys = Object.keys(shape) as (keyof typeof shape)[];
+/** The keys marked secret (what the reference shows as secret is what config.ts keeps secret). */
+export const secretKeys = stackKeys.filter((key) => isSecret(shape[key])) as SecretKey[];
 
 export function platformSchema(env: Environment) {
     return z.strictObject(stackShape(env)).superRefine((stack, ctx) => {
