@@ -21,6 +21,7 @@ import { loadStackSettings, record, stackConfig } from "./mocks";
 /** The add-ons' component names (`<cluster>-platform-<file>`), from the registry. */
 const ADDONS = addonKeys.map((key) => addons[key].file);
 const CLUSTERS: Record<string, number> = { local: 1, staging: 3, production: 3 };
+/** The eight add-ons' Helm release names: each chart's own name (an OCI reference's last segment). */
 const RELEASE_NAMES: Record<string, string> = {
     "cert-manager": "cert-manager",
     velero: "velero",
@@ -33,14 +34,11 @@ const RELEASE_NAMES: Record<string, string> = {
 };
 /**
  * Every edge between two add-ons, `<from> -> <to>`: some resource of the first depends on one
- * of the second. Written out here, not read from platform/index.ts. Kyverno's policies wait
- * for every other release; Velero's Restore would add its own only in rebuild mode.
+ * of the second. Written out here, not read from platform/index.ts: the gateway's certificate,
+ * Grafana's route, and Kyverno's policies waiting for every other add-on of the registry.
+ * Velero's Restore adds its own only in rebuild mode.
  */
-const EDGES = [
-    "envoy-gateway -> cert-manager",
-    "monitoring -> envoy-gateway",
-    ...["cert-manager", "velero", "envoy-gateway", "external-secrets", "falco", "flux", "monitoring"].map((other) => `kyverno -> ${other}`),
-].sort();
+const EDGES = ["envoy-gateway -> cert-manager", "monitoring -> envoy-gateway", ...ADDONS.filter((a) => a !== "kyverno").map((other) => `kyverno -> ${other}`)].sort();
 
 /** The edges between the add-ons of one cluster in a render. */
 function edgesOf(doc: RenderDocument, cluster: string): string[] {
@@ -69,10 +67,18 @@ for (const stack of STACKS) {
             doc = await renderStack(stack);
         });
 
-        it(`has ${CLUSTERS[stack]} cluster(s), each with the eight add-ons`, () => {
+        it(`has ${CLUSTERS[stack]} cluster(s), each with every add-on of the registry at its pin, in its namespace, at its Pod Security level`, () => {
             assert.equal(clustersOf(stack).length, CLUSTERS[stack]);
-            assert.equal(ADDONS.length, 8);
-            for (const cluster of clustersOf(stack)) for (const addon of ADDONS) addonOf(doc, cluster.name, addon);
+            for (const cluster of clustersOf(stack)) {
+                for (const key of addonKeys) {
+                    const addon = addonOf(doc, cluster.name, addons[key].file);
+                    const { chart, version, repo } = addons[key].chart as { chart: string; version: string; repo?: string };
+                    const { inputs } = addon.release;
+                    assert.deepEqual([inputs.chart, inputs.version, inputs.repositoryOpts, inputs.namespace], [chart, version, repo ? { repo } : undefined, addons[key].namespace], key);
+                    const labels = (namespaceOf(addon).inputs.metadata as Raw).labels;
+                    assert.deepEqual([labels["pod-security.kubernetes.io/enforce"], labels["pod-security.kubernetes.io/warn"]], [addons[key].podSecurity, addons[key].podSecurity], key);
+                }
+            }
         });
 
         it("no add-on release waits for another release: they install in parallel", () => {
@@ -104,7 +110,12 @@ for (const stack of STACKS) {
 
         it("each release is named after its chart, not the cluster (Helm's 53-character limit)", () => {
             for (const cluster of clustersOf(stack)) {
-                for (const addon of ADDONS) assert.equal(addonOf(doc, cluster.name, addon).release.inputs.name, RELEASE_NAMES[addon], addon);
+                for (const key of addonKeys) {
+                    const { file, chart } = addons[key];
+                    // An add-on added later: its chart's own name.
+                    const expected = RELEASE_NAMES[file] ?? chart.chart.split("/").pop();
+                    assert.equal(addonOf(doc, cluster.name, file).release.inputs.name, expected, file);
+                }
             }
         });
 
@@ -164,7 +175,10 @@ describe("Kyverno comes last by construction: an add-on appended to the registry
             for (const rule of (policy.inputs.spec as Raw).rules as Raw[]) assert.ok(rule.exclude.any[0].resources.namespaces.includes("extra-system"), policy.name);
         }
         const daily = kindNamed(addonOf(doc, "kind", "velero").children, "velero.io/v1:Schedule", "infrastructure-daily");
-        assert.deepEqual((daily.inputs.spec as Raw).template.includedNamespaces, ["cert-manager", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno", "extra-system"]);
+        // Registry order, Velero's own namespace left out, the appended add-on last.
+        const platform = addonKeys.filter((key) => key !== "velero").map((key) => addons[key].namespace);
+        assert.deepEqual(platform.slice(0, 7), ["cert-manager", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno"]);
+        assert.deepEqual((daily.inputs.spec as Raw).template.includedNamespaces, [...platform, "extra-system"]);
     });
 });
 

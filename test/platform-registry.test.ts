@@ -28,8 +28,11 @@ function addonFiles(dir: string): string[] {
 /** The file's leading comment, on one line. */
 const headerOf = (text: string) => (/^\/\*\*([\s\S]*?)\*\//.exec(text)?.[1] ?? "").replace(/\s*\*\s*/g, " ").replace(/\s+/g, " ");
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-/** Whether a header says its values were checked against exactly `version` (a few words after "checked against"). */
-const headerChecks = (header: string, version: string) => new RegExp(`checked against (\\S+ ){0,6}?${escape(version)}(?![\\w.])`).test(header);
+/** Whether a header says its values were checked against exactly `version`: the first version it names after "checked against". */
+const headerChecks = (header: string, version: string) => {
+    const after = header.split("checked against")[1];
+    return after !== undefined && /v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?/.exec(after)?.[0] === version;
+};
 /** The `## ` heading of docs/platform.md for an add-on file, if any. */
 const headingOf = (doc: string, file: string) => doc.split("\n").find((line) => line.startsWith("## ") && line.includes(`(\`${file}.ts\``));
 const headingNames = (heading: string, version: string) => new RegExp(`[ (]${escape(version)}(?![\\w.])`).test(heading);
@@ -48,6 +51,8 @@ describe("add-on registry", () => {
             assert.equal(headerChecks(header, "v1.21.1"), true);
             for (const other of ["v1.21.2", "v1.21", "1.21.1x", "v1.2"]) assert.equal(headerChecks(header, other), false, other);
             assert.equal(headerChecks(headerOf("/** Values for chart 12.1.0, not checked. */"), "12.1.0"), false, "no 'checked against'");
+            const halfBumped = headerOf("/**\n * Values checked against the jetstack chart v1.21.2\n * (cert-manager/cert-manager, tag v1.21.1).\n */");
+            assert.equal(headerChecks(halfBumped, "v1.21.1"), false, "the chart's version is the first one named");
             assert.equal(headingNames("## Velero (`velero.ts`, vmware-tanzu chart 12.1.0, Velero v1.18.1)", "12.1.0"), true);
             assert.equal(headingNames("## Velero (`velero.ts`, vmware-tanzu chart 12.1.0, Velero v1.18.1)", "12.1.1"), false);
             assert.equal(headingNames("## Velero (`velero.ts`, vmware-tanzu chart 12.1.0, Velero v1.18.1)", "1.18.1"), false, "the app version is not the chart's");
@@ -58,8 +63,8 @@ describe("add-on registry", () => {
         assert.deepEqual(addonFiles(PLATFORM_DIR), addonKeys.map((key) => addons[key].file).sort());
     });
 
-    it("holds the eight add-ons, in the order the rendered namespace lists follow", () => {
-        assert.deepEqual(addonKeys, ["certManager", "velero", "envoyGateway", "externalSecrets", "falco", "flux", "monitoring", "kyverno"]);
+    it("begins with the eight add-ons in the order the rendered namespace lists follow (new ones are appended)", () => {
+        assert.deepEqual(addonKeys.slice(0, 8), ["certManager", "velero", "envoyGateway", "externalSecrets", "falco", "flux", "monitoring", "kyverno"]);
     });
 
     it("each entry's module exports install", () => {
@@ -92,8 +97,8 @@ describe("add-on registry", () => {
 
     it("no tenant may take an add-on's namespace, default or a kube- namespace", () => {
         const reserved = ["default", "cert-manager", "velero", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno"];
-        assert.deepEqual([...reservedNamespaces()].sort(), [...reserved].sort());
-        for (const name of [...reserved, "kube-system", "kube-anything"]) {
+        assert.deepEqual([...reservedNamespaces()].sort(), ["default", ...addonKeys.map((key) => addons[key].namespace)].sort());
+        for (const name of new Set([...reserved, ...addonKeys.map((key) => addons[key].namespace), "kube-system", "kube-anything"])) {
             const { problems } = validateSettings({ ...loadStackSettings("local"), tenants: [{ name }] });
             assert.deepEqual(problems, ["tenants[0].name: is a reserved platform namespace"], name);
         }
