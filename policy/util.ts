@@ -2,7 +2,7 @@
  * Small helpers shared by the policies. Policies match resources by type token (a string)
  * rather than by SDK class, so the pack does not load the AWS, Azure and GCP SDKs at start.
  */
-import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 /** A nested property by dotted path (`vpcConfig.endpointPublicAccess`); undefined when absent. */
 export function get(obj: unknown, dotted: string): unknown {
@@ -21,11 +21,20 @@ export const isFalse = (value: unknown) => value === false || value === "false";
 
 export type Check = (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void;
 
-/** One validation that dispatches on the resource type; other types pass untouched. */
-export function byType(checks: Record<string, Check>): ResourceValidation {
-    return (args, report) => {
-        const check = checks[args.type];
-        if (check) check(args.props, args, report);
+/**
+ * A policy of this pack, with the resource types it inspects: a type that no policy inspects
+ * and that `NOT_POLICED` (policies/coverage.ts) does not list is refused.
+ */
+export type PlatformPolicy<P extends ResourceValidationPolicy | StackValidationPolicy = ResourceValidationPolicy | StackValidationPolicy> = P & { readonly inspects: readonly string[] };
+
+/** One validation that dispatches on the resource type (other types pass untouched), and those types. */
+export function byType(checks: Record<string, Check>): { validateResource: ResourceValidation; inspects: string[] } {
+    return {
+        validateResource: (args, report) => {
+            const check = checks[args.type];
+            if (check) check(args.props, args, report);
+        },
+        inspects: Object.keys(checks),
     };
 }
 

@@ -129,8 +129,107 @@ const gcp: Record<string, Outputs> = {
     "gcp:storage/bucket:Bucket": (a) => ({ name: physical(a), url: `gs://${physical(a)}`, selfLink: placeholder(a.name, "selfLink") }),
 };
 
-/** Output fields per resource type (token). Types not listed echo their inputs. */
+/** Output fields per resource type (token): what the cloud computes that the program reads. */
 export const computedOutputs: Record<string, Outputs> = { ...aws, ...azure, ...gcp };
+
+/** Types whose outputs are exactly their inputs, and why that is all the program needs of them. */
+const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }[] = [
+    {
+        why: "the program reads back nothing a cloud computes (or only names it chose itself)",
+        types: [
+            "aws:ec2/vpc:Vpc",
+            "aws:ec2/subnet:Subnet",
+            "aws:ec2/internetGateway:InternetGateway",
+            "aws:ec2/natGateway:NatGateway",
+            "aws:ec2/routeTable:RouteTable",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "aws:eks/accessEntry:AccessEntry",
+            "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "aws:kms/alias:Alias",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketVersioning:BucketVersioning",
+            "azure-native:authorization:RoleAssignment",
+            "azure-native:managedidentity:FederatedIdentityCredential",
+            "azure-native:monitor:DiagnosticSetting",
+            "azure-native:storage:BlobServiceProperties",
+            "gcp:compute/router:Router",
+            "gcp:compute/routerNat:RouterNat",
+            "gcp:container/nodePool:NodePool",
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
+            "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+            "gcp:projects/iAMMember:IAMMember",
+            "gcp:serviceaccount/iAMMember:IAMMember",
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+        ],
+    },
+    {
+        why: "Kubernetes objects: the program reads back only the metadata it set",
+        types: [
+            "kubernetes:core/v1:ConfigMap",
+            "kubernetes:core/v1:LimitRange",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:ResourceQuota",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            "kubernetes:storage.k8s.io/v1:StorageClass",
+            "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
+            "kubernetes:helm.sh/v3:Release",
+            "kubernetes:cert-manager.io/v1:Certificate",
+            "kubernetes:cert-manager.io/v1:ClusterIssuer",
+            "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+            "kubernetes:external-secrets.io/v1:SecretStore",
+            "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyPatchPolicy",
+            "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
+            "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+            "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+            "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
+            "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository",
+            "kubernetes:kyverno.io/v1:ClusterPolicy",
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+            "kubernetes:velero.io/v1:BackupStorageLocation",
+            "kubernetes:velero.io/v1:Restore",
+            "kubernetes:velero.io/v1:Schedule",
+            "kubernetes:velero.io/v1:VolumeSnapshotLocation",
+        ],
+    },
+    {
+        why: "a generated secret: the program only passes `result` on, and it renders as a secret either way",
+        types: ["random:index/randomPassword:RandomPassword"],
+    },
+    {
+        why: "providers: their inputs are recorded (region, account, project) for the resources that use them",
+        types: ["pulumi:providers:aws", "pulumi:providers:azure-native", "pulumi:providers:gcp", "pulumi:providers:kubernetes", "pulumi:providers:random"],
+    },
+];
+
+/**
+ * Custom resource types answered with their own inputs. A type in neither this list nor
+ * `computedOutputs` is refused (see `takeUnknownTypes`): a new resource type needs someone to
+ * decide what its cloud would compute, instead of a silent echo the program may misread.
+ */
+export const echoedTypes: ReadonlySet<string> = new Set(ECHOED_GROUPS.flatMap((g) => g.types));
+
+const unknownTypes = new Map<string, string>();
+/**
+ * The custom types met since the last call that the mocks do not know, as messages, and forgets
+ * them. The render (`record`) and the unit tier (a root hook in test/mocks.ts) fail on any: a
+ * throw from `newResource` itself would only surface as an unhandled rejection.
+ */
+export function takeUnknownTypes(): string[] {
+    const found = [...unknownTypes].map(([type, name]) => `mock-cloud: unknown resource type ${type} (${name}): add what its cloud computes to computedOutputs, or the type to echoedTypes, in scripts/mock-cloud.ts`);
+    unknownTypes.clear();
+    return found;
+}
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
@@ -168,6 +267,8 @@ export const callAnswers: Record<string, (inputs: Record<string, unknown>, provi
 
 export const cloudMocks: pulumi.runtime.Mocks = {
     newResource(args) {
+        // Components hold only what the program registers on them; custom resources must be known.
+        if (args.custom && !computedOutputs[args.type] && !echoedTypes.has(args.type) && !unknownTypes.has(args.type)) unknownTypes.set(args.type, args.name);
         const { id: computedId, ...computed } = computedOutputs[args.type]?.(args) ?? {};
         const id = args.id || (typeof computedId === "string" ? computedId : placeholder(args.name, "id"));
         if (args.type.startsWith("pulumi:providers:")) providerInputs.set(id, args.inputs);

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { cloudMocks } from "./mock-cloud";
+import { cloudMocks, takeUnknownTypes } from "./mock-cloud";
 
 export interface RenderedResource {
     urn: string;
@@ -166,7 +166,8 @@ interface Monitor {
 /**
  * Runs `program` under mocks with `config` and returns what it registered. Throws what
  * the program throws (a ConfigError for a bad stack file) and fails on resources that
- * would need a default provider, which the stack files disable.
+ * would need a default provider, which the stack files disable, and on resource types the
+ * mocks do not know (scripts/mock-cloud.ts).
  */
 export async function record(stack: string, config: StackConfig, program: () => void): Promise<RenderDocument> {
     runtime.setAllConfig(config.values, config.secretKeys);
@@ -200,6 +201,8 @@ export async function record(stack: string, config: StackConfig, program: () => 
     program();
     await runtime.disconnect();
     if (pulumi.log.hasErrors()) throw new Error("the program logged errors while registering resources (see above)");
+    const unknown = takeUnknownTypes();
+    if (unknown.length) throw new Error(unknown.join("\n"));
     const withoutProvider = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && !r.provider);
     if (withoutProvider.length) {
         throw new Error(`default providers are disabled, but these resources have no explicit provider:\n${withoutProvider.map((r) => `  - ${r.urn}`).join("\n")}`);

@@ -5,10 +5,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import YAML from "yaml";
-import { cloudMocks } from "../scripts/mock-cloud";
+import { cloudMocks, takeUnknownTypes } from "../scripts/mock-cloud";
 import { readStackConfig, record, renderProgram, RenderDocument, RenderedResource, StackConfig, stackFilePath } from "../scripts/render-program";
 
 pulumi.runtime.setMocks(cloudMocks, "platform", "unit", false);
+
+/** Root hook: a test that made a resource of a type the mocks do not know fails, even outside `record`. */
+export const mochaHooks = {
+    afterEach() {
+        const unknown = takeUnknownTypes();
+        if (unknown.length) throw new Error(unknown.join("\n"));
+    },
+};
 
 export { callAnswers, computedOutputs, placeholder } from "../scripts/mock-cloud";
 export { record };

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { backupBucketSettings } from "../policy/policies/backups";
+import { backupBucketSettings, veleroSnapshotsThroughCsi } from "../policy/policies/backups";
 import { chartVersionExact } from "../policy/policies/charts";
 import { clusterPrivateAndEncrypted } from "../policy/policies/clusters";
 import { identityGrantScoped, isBroadAzureScope, isWildcardResource } from "../policy/policies/identity";
@@ -106,6 +106,14 @@ describe("policy: node-no-public-ip", () => {
         await passes(nodeNoPublicIp, res(GKE, { privateClusterConfig: { enablePrivateNodes: true } }));
         await fails(nodeNoPublicIp, res(GKE, { privateClusterConfig: { enablePrivateEndpoint: true } }), /enablePrivateNodes/);
         await fails(nodeNoPublicIp, res("gcp:container/nodePool:NodePool", { networkConfig: { enablePrivateNodes: false } }), /public IPs/);
+    });
+});
+
+describe("policy: velero-snapshots-through-csi", () => {
+    it("fails a VolumeSnapshotLocation and passes the BackupStorageLocation beside it", async () => {
+        const spec = { provider: "aws", config: { region: "us-east-1" } };
+        await fails(veleroSnapshotsThroughCsi, res("kubernetes:velero.io/v1:VolumeSnapshotLocation", { spec }), /account-wide rights; snapshot volumes through CSI/);
+        await passes(veleroSnapshotsThroughCsi, res("kubernetes:velero.io/v1:BackupStorageLocation", { spec: { ...spec, objectStorage: { bucket: "b" } } }));
     });
 });
 

@@ -1,5 +1,5 @@
 import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { asList, byType, Check, get, known } from "../util";
+import { asList, byType, Check, get, known, PlatformPolicy } from "../util";
 
 // The program creates storage only for Velero backups, so every bucket here is a backup bucket.
 const AWS_BUCKETS = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
@@ -67,11 +67,27 @@ const checks: Record<string, Check> = {
 };
 
 /** Backup storage is versioned, encrypted, not public, and survives a destroy (per resource). */
-export const backupBucketSettings: ResourceValidationPolicy = {
+export const backupBucketSettings: PlatformPolicy<ResourceValidationPolicy> = {
     name: "backup-bucket-settings",
     description: "Backup buckets are versioned, encrypted, not public, protected and retained on delete.",
     severity: "critical",
-    validateResource: byType(checks),
+    ...byType(checks),
+};
+
+/**
+ * Volumes are snapshotted through CSI (the drivers hold their own rights). A VolumeSnapshotLocation
+ * means Velero's cloud plugin snapshots, which need EC2 `Describe*` on `*`, or snapshot rights on a
+ * whole resource group or project.
+ */
+export const veleroSnapshotsThroughCsi: PlatformPolicy<ResourceValidationPolicy> = {
+    name: "velero-snapshots-through-csi",
+    description: "Velero snapshots volumes through CSI: no VolumeSnapshotLocation (cloud plugin snapshots need account-wide rights).",
+    severity: "high",
+    remediationSteps: "Leave BackupStorage.snapshotConfig undefined; offer a VolumeSnapshotClass labelled velero.io/csi-volumesnapshot-class and set csiSnapshots: true.",
+    ...byType({
+        "kubernetes:velero.io/v1:VolumeSnapshotLocation": (_props, args, report) =>
+            report(`${args.name}: a VolumeSnapshotLocation turns on the cloud plugin's snapshots, which need account-wide rights; snapshot volumes through CSI instead`),
+    }),
 };
 
 /** True when `companion` configures `bucket`: it depends on it, or names it. */
@@ -87,10 +103,11 @@ function configures(companion: PolicyResource, bucket: PolicyResource): boolean 
  * On AWS and Azure, versioning, encryption and public access are separate resources: a bucket
  * without them passes the per-resource check. This stack check requires them to exist.
  */
-export const backupBucketComplete: StackValidationPolicy = {
+export const backupBucketComplete: PlatformPolicy<StackValidationPolicy> = {
     name: "backup-bucket-complete",
     description: "Every S3 backup bucket has versioning, default encryption and a public access block; every storage account has blob versioning.",
     severity: "critical",
+    inspects: [...AWS_BUCKETS, ...AWS_VERSIONING, ...AWS_ENCRYPTION, ...AWS_PUBLIC_ACCESS_BLOCK, AZURE_ACCOUNT, ...AZURE_BLOB_SERVICE],
     validateStack: (args, report) => {
         const ofTypes = (types: string[]) => args.resources.filter((r) => types.includes(r.type));
         const require = (bucket: PolicyResource, types: string[], what: string) => {

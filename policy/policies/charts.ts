@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { byType, Check } from "../util";
+import { byType, Check, PlatformPolicy } from "../util";
 
 // Exact SemVer 2.0 (an optional leading "v", as some charts tag). No ranges, no "latest".
 const EXACT = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
@@ -14,12 +14,12 @@ const exactVersion: Check = (props, args, report) => {
 };
 
 /** Chart versions exact: an upgrade is a reviewed change to versions.ts, never a side effect of a re-run. */
-export const chartVersionExact: ResourceValidationPolicy = {
+export const chartVersionExact: PlatformPolicy<ResourceValidationPolicy> = {
     name: "helm-chart-version-exact",
     description: "Helm releases install an exact chart version (no range, no default to latest).",
     severity: "high",
     remediationSteps: "Set the exact chart version in components/versions.ts.",
-    validateResource: byType({
+    ...byType({
         "kubernetes:helm.sh/v3:Release": exactVersion,
         "kubernetes:helm.sh/v4:Chart": exactVersion,
     }),

@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, byType, Check, get, isTrue } from "../util";
+import { asList, byType, Check, get, isTrue, PlatformPolicy } from "../util";
 
 const eks: Check = (props, args, report) => {
     if (get(props, "vpcConfig.endpointPublicAccess") !== false) {
@@ -39,12 +39,12 @@ const gke: Check = (props, args, report) => {
 };
 
 /** Production clusters: API server reachable only from inside the network, secrets encrypted with a key we hold. */
-export const clusterPrivateAndEncrypted: ResourceValidationPolicy = {
+export const clusterPrivateAndEncrypted: PlatformPolicy<ResourceValidationPolicy> = {
     name: "cluster-private-endpoint-encrypted",
     description: "Clusters have a private API endpoint and encrypted Kubernetes secrets (mandatory in production).",
     severity: "critical",
     remediationSteps: "Set privateEndpoint: true for the cluster in Pulumi.<stack>.yaml; the cluster components add the encryption key.",
-    validateResource: byType({
+    ...byType({
         "aws:eks/cluster:Cluster": eks,
         "azure-native:containerservice:ManagedCluster": aks,
         "gcp:container/cluster:Cluster": gke,

@@ -1,5 +1,5 @@
 import { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, byType, Check, configOf, get } from "../util";
+import { asList, byType, Check, configOf, get, PlatformPolicy } from "../util";
 
 /**
  * AWS actions that have no resource to scope to (IAM only accepts "*" for them), or whose
@@ -60,7 +60,10 @@ const gcpProjectGrant: Check = (props, args, report) => {
 };
 
 /** Every cloud identity gets exactly what its grant names, never a whole account, subscription or project. */
-export const identityGrantScoped: ResourceValidationPolicy = {
+const policyDocument: Check = (props, args, report) =>
+    checkPolicyDocument(props.policy, `${args.name} (${args.type.split(":").pop()})`, configOf<Config>(args, DEFAULTS), report);
+
+export const identityGrantScoped: PlatformPolicy<ResourceValidationPolicy> = {
     name: "identity-grant-no-wildcard",
     description: "Identity grants name their resources: no Resource \"*\" in AWS policies, no subscription or resource-group role assignments, no unconditioned project-level GCP grants.",
     severity: "high",
@@ -70,19 +73,16 @@ export const identityGrantScoped: ResourceValidationPolicy = {
             gcpProjectRoles: { type: "array", items: { type: "string" }, default: DEFAULTS.gcpProjectRoles },
         },
     },
-    validateResource: (args, report) => {
-        const config = configOf<Config>(args, DEFAULTS);
-        const document: Check = (props) => checkPolicyDocument(props.policy, `${args.name} (${args.type.split(":").pop()})`, config, report);
-        byType({
-            "aws:iam/policy:Policy": document,
-            "aws:iam/rolePolicy:RolePolicy": document,
-            "aws:iam/role:Role": (props) => asList(props.inlinePolicies).forEach((p) => checkPolicyDocument(get(p, "policy"), `${args.name} inline policy ${get(p, "name") ?? "?"}`, config, report)),
-            "azure-native:authorization:RoleAssignment": (props) => {
-                if (typeof props.scope === "string" && isBroadAzureScope(props.scope)) report(`${args.name}: role assignment at ${props.scope}; assign on the one resource (storage account, DNS zone, key vault) instead`);
-            },
-            "gcp:projects/iAMMember:IAMMember": gcpProjectGrant,
-            "gcp:projects/iAMBinding:IAMBinding": gcpProjectGrant,
-            "gcp:projects/iAMPolicy:IAMPolicy": (_p) => report(`${args.name}: an authoritative project IAM policy replaces every grant in the project; use scoped members`),
-        })(args, report);
-    },
+    ...byType({
+        "aws:iam/policy:Policy": policyDocument,
+        "aws:iam/rolePolicy:RolePolicy": policyDocument,
+        "aws:iam/role:Role": (props, args, report) =>
+            asList(props.inlinePolicies).forEach((p) => checkPolicyDocument(get(p, "policy"), `${args.name} inline policy ${get(p, "name") ?? "?"}`, configOf<Config>(args, DEFAULTS), report)),
+        "azure-native:authorization:RoleAssignment": (props, args, report) => {
+            if (typeof props.scope === "string" && isBroadAzureScope(props.scope)) report(`${args.name}: role assignment at ${props.scope}; assign on the one resource (storage account, DNS zone, key vault) instead`);
+        },
+        "gcp:projects/iAMMember:IAMMember": gcpProjectGrant,
+        "gcp:projects/iAMBinding:IAMBinding": gcpProjectGrant,
+        "gcp:projects/iAMPolicy:IAMPolicy": (_p, args, report) => report(`${args.name}: an authoritative project IAM policy replaces every grant in the project; use scoped members`),
+    }),
 };

@@ -1,20 +1,26 @@
 import { Policies } from "@pulumi/policy";
-import { backupBucketComplete, backupBucketSettings } from "./backups";
+import { PlatformPolicy } from "../util";
+import { backupBucketComplete, backupBucketSettings, veleroSnapshotsThroughCsi } from "./backups";
 import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
+import { resourceTypesKnown } from "./coverage";
 import { identityGrantScoped } from "./identity";
 import { eksNodeImdsv2, nodeNoPublicIp, nodePoolBoundedAutoscaling } from "./nodes";
 import { tenantNamespaceIsolated } from "./tenants";
 
-/** Every policy of the pack, in the order a reader meets them in docs/operations.md. */
-export const policies: Policies = [
+/** The policies that inspect resources, in the order a reader meets them in docs/operations.md. */
+export const guards: readonly PlatformPolicy[] = [
     chartVersionExact,
     clusterPrivateAndEncrypted,
     nodePoolBoundedAutoscaling,
     backupBucketSettings,
     backupBucketComplete,
+    veleroSnapshotsThroughCsi,
     tenantNamespaceIsolated,
     identityGrantScoped,
     eksNodeImdsv2,
     nodeNoPublicIp,
 ];
+
+/** Every policy of the pack: the guards, and the one that refuses a type none of them inspects. */
+export const policies: Policies = [...guards, resourceTypesKnown(guards)];

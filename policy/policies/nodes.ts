@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, byType, Check, configOf, get, isFalse, isTrue } from "../util";
+import { asList, byType, Check, configOf, get, isFalse, isTrue, PlatformPolicy } from "../util";
 
 const AUTOSCALING_DEFAULTS = { maxNodes: 100 };
 type AutoscalingConfig = typeof AUTOSCALING_DEFAULTS;
@@ -16,33 +16,32 @@ const aksPool = (pool: unknown, what: string, limit: number, report: (m: string)
 };
 
 /** Node pools scale with load, between bounds someone chose: a cost and blast-radius limit. */
-export const nodePoolBoundedAutoscaling: ResourceValidationPolicy = {
+const maxNodesOf = (args: Parameters<Check>[1]) => configOf<AutoscalingConfig>(args, AUTOSCALING_DEFAULTS).maxNodes;
+
+export const nodePoolBoundedAutoscaling: PlatformPolicy<ResourceValidationPolicy> = {
     name: "node-pool-bounded-autoscaling",
     description: "Node pools autoscale with an explicit maximum, at most maxNodes.",
     severity: "medium",
     configSchema: { properties: { maxNodes: { type: "integer", minimum: 1, default: AUTOSCALING_DEFAULTS.maxNodes } } },
-    validateResource: (args, report) => {
-        const { maxNodes } = configOf<AutoscalingConfig>(args, AUTOSCALING_DEFAULTS);
-        const checks: Record<string, Check> = {
-            "aws:eks/nodeGroup:NodeGroup": (p) => bounded(`${args.name} (EKS node group)`, get(p, "scalingConfig.minSize"), get(p, "scalingConfig.maxSize"), maxNodes, report),
-            "azure-native:containerservice:AgentPool": (p) => aksPool(p, `${args.name} (AKS agent pool)`, maxNodes, report),
-            "azure-native:containerservice:ManagedCluster": (p) =>
-                asList(p.agentPoolProfiles).forEach((pool) => aksPool(pool, `${args.name} agent pool ${get(pool, "name") ?? "?"}`, maxNodes, report)),
-            "gcp:container/nodePool:NodePool": (p) => {
-                const a = asList(p.autoscaling)[0];
-                // Regional pools bound either per zone (maxNodeCount) or in total (totalMaxNodeCount).
-                const max = get(a, "totalMaxNodeCount") ?? get(a, "maxNodeCount");
-                const min = get(a, "totalMinNodeCount") ?? get(a, "minNodeCount");
-                bounded(`${args.name} (GKE node pool)`, min, max, maxNodes, report);
-            },
-        };
-        byType(checks)(args, report);
-    },
+    ...byType({
+        "aws:eks/nodeGroup:NodeGroup": (p, args, report) => bounded(`${args.name} (EKS node group)`, get(p, "scalingConfig.minSize"), get(p, "scalingConfig.maxSize"), maxNodesOf(args), report),
+        "azure-native:containerservice:AgentPool": (p, args, report) => aksPool(p, `${args.name} (AKS agent pool)`, maxNodesOf(args), report),
+        "azure-native:containerservice:ManagedCluster": (p, args, report) =>
+            asList(p.agentPoolProfiles).forEach((pool) => aksPool(pool, `${args.name} agent pool ${get(pool, "name") ?? "?"}`, maxNodesOf(args), report)),
+        "gcp:container/nodePool:NodePool": (p, args, report) => {
+            const a = asList(p.autoscaling)[0];
+            // Regional pools bound either per zone (maxNodeCount) or in total (totalMaxNodeCount).
+            const max = get(a, "totalMaxNodeCount") ?? get(a, "maxNodeCount");
+            const min = get(a, "totalMinNodeCount") ?? get(a, "minNodeCount");
+            bounded(`${args.name} (GKE node pool)`, min, max, maxNodesOf(args), report);
+        },
+    }),
 };
 
 const IMDS_DEFAULTS = { maxHopLimit: 1 };
 
-const launchTemplateImds = (maxHopLimit: number): Check => (props, args, report) => {
+const launchTemplateImds: Check = (props, args, report) => {
+    const { maxHopLimit } = configOf(args, IMDS_DEFAULTS);
     const metadata = asList(props.metadataOptions)[0];
     if (get(metadata, "httpTokens") !== "required") {
         report(`${args.name}: instance metadata accepts IMDSv1; set metadataOptions.httpTokens: required`);
@@ -55,19 +54,18 @@ const launchTemplateImds = (maxHopLimit: number): Check => (props, args, report)
 };
 
 /** IMDSv2 only on EKS nodes: a pod's SSRF cannot read the node role's credentials. */
-export const eksNodeImdsv2: ResourceValidationPolicy = {
+export const eksNodeImdsv2: PlatformPolicy<ResourceValidationPolicy> = {
     name: "eks-node-imdsv2",
     description: "EKS nodes use a launch template that requires IMDSv2 (httpTokens required, hop limit at most maxHopLimit).",
     severity: "high",
     configSchema: { properties: { maxHopLimit: { type: "integer", minimum: 1, default: IMDS_DEFAULTS.maxHopLimit } } },
-    validateResource: (args, report) =>
-        byType({
-            "aws:ec2/launchTemplate:LaunchTemplate": launchTemplateImds(configOf(args, IMDS_DEFAULTS).maxHopLimit),
-            "aws:eks/nodeGroup:NodeGroup": (props) => {
-                // Without a launch template EKS uses its own, whose metadata settings we do not choose.
-                if (!props.launchTemplate) report(`${args.name}: EKS node group has no launch template, so its IMDS settings are not ours; attach one with httpTokens: required`);
-            },
-        })(args, report),
+    ...byType({
+        "aws:ec2/launchTemplate:LaunchTemplate": launchTemplateImds,
+        "aws:eks/nodeGroup:NodeGroup": (props, args, report) => {
+            // Without a launch template EKS uses its own, whose metadata settings we do not choose.
+            if (!props.launchTemplate) report(`${args.name}: EKS node group has no launch template, so its IMDS settings are not ours; attach one with httpTokens: required`);
+        },
+    }),
 };
 
 const aksNodePublicIp = (pool: unknown, what: string, report: (m: string) => void) => {
@@ -75,11 +73,11 @@ const aksNodePublicIp = (pool: unknown, what: string, report: (m: string) => voi
 };
 
 /** Nodes are reachable only through the cluster's load balancers, never directly from the internet. */
-export const nodeNoPublicIp: ResourceValidationPolicy = {
+export const nodeNoPublicIp: PlatformPolicy<ResourceValidationPolicy> = {
     name: "node-no-public-ip",
     description: "Nodes have no public IP addresses (EKS launch templates, AKS pools, GKE private nodes).",
     severity: "high",
-    validateResource: byType({
+    ...byType({
         "aws:ec2/launchTemplate:LaunchTemplate": (props, args, report) => {
             asList(props.networkInterfaces).forEach((nic, i) => {
                 if (isTrue(get(nic, "associatePublicIpAddress"))) report(`${args.name}: networkInterfaces[${i}].associatePublicIpAddress gives nodes public IPs`);

@@ -1,5 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { asList, get, known, labelsOf } from "../util";
+import { asList, get, known, labelsOf, PlatformPolicy } from "../util";
 
 /** The label components/tenancy/tenant.ts puts on every tenant namespace. */
 export const TENANT_LABEL = "platform.example.io/tenant";
@@ -28,10 +28,11 @@ const namespaceOf = (r: PolicyResource) => known(() => get(r.props, "metadata.na
  * Every tenant namespace is boxed in: a default-deny NetworkPolicy, a ResourceQuota and a
  * LimitRange in it. A stack policy, because the three are separate resources.
  */
-export const tenantNamespaceIsolated: StackValidationPolicy = {
+export const tenantNamespaceIsolated: PlatformPolicy<StackValidationPolicy> = {
     name: "tenant-namespace-isolated",
     description: "Every tenant namespace has a default-deny NetworkPolicy, a ResourceQuota and a LimitRange.",
     severity: "high",
+    inspects: [NAMESPACE, NETWORK_POLICY, QUOTA, LIMIT_RANGE],
     validateStack: (args, report) => {
         const tenants = args.resources.filter((r) => r.type === NAMESPACE && known(() => labelsOf(r.props)[TENANT_LABEL]) !== undefined);
         for (const ns of tenants) {
