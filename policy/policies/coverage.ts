@@ -49,7 +49,7 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         ],
     },
     {
-        why: "AWS-managed policies EKS requires (cluster, nodes, CNI, EBS CSI, ECR read): their documents are AWS's, not in the program",
+        why: "AWS-managed policies EKS requires (cluster, worker nodes, ECR pull, CNI, EBS CSI): their documents are AWS's, not in the program",
         types: ["aws:iam/rolePolicyAttachment:RolePolicyAttachment"],
     },
     {
