@@ -54,13 +54,10 @@ export const byEnv = <T>(env: Environment, values: Record<Environment, T>): T =>
 
 /**
  * One add-on's block under `platform:addons`: `enabled` (default true) and its own settings.
- * Unknown keys are errors; an absent block means every default.
+ * Unknown keys are errors. The schema adds `values` (extra chart values, config-schema.ts)
+ * and makes an absent block mean every default.
  */
-export const addonSettings = <Shape extends z.ZodRawShape>(shape: Shape) => {
-    const block = z.strictObject({ enabled: z.boolean().default(true), ...shape });
-    // An add-on's settings are optional or defaulted, so an empty block is valid input.
-    return block.prefault({} as z.input<typeof block>);
-};
+export const addonSettings = <Shape extends z.ZodRawShape>(shape: Shape) => z.strictObject({ enabled: z.boolean().default(true), ...shape });
 
 /**
  * A top-level key that holds a secret: optional, set with `pulumi config set --secret`, kept a

@@ -4,7 +4,8 @@
  * README's reference and the tests read the same schema the program does.
  */
 import { z } from "zod";
-import { addonKeys, addons, reservedNamespaces } from "./platform/addons";
+import { ChartValues, guardViolations, mergeValues, podSecurityGuards } from "./chart-values";
+import { AddonKey, addonKeys, addons, reservedNamespaces } from "./platform/addons";
 import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, isSecret, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
 
@@ -74,6 +75,8 @@ function clusterBase(env: Environment) {
         /** DNS for the shared Gateway and DNS-01 certificates: `zone` is the cloud's zone id or name. */
         dns: z.strictObject({ domain: dnsName, zone: z.string().min(1) }).optional(),
         restore: restore.optional(),
+        /** This cluster's own add-on settings, over the stack-wide `addons` (see `addonsFor`). */
+        addons: clusterAddonsSchema(env).optional(),
     };
 }
 
@@ -177,10 +180,64 @@ export function clusterSchema(env: Environment) {
 
 // ---------- add-ons ----------
 
-/** Each add-on's block, from the registry (platform/addons.ts). */
-type AddonsShape = { [K in keyof typeof addons]: ReturnType<(typeof addons)[K]["settings"]> };
+/**
+ * An add-on's `values`: chart values deep-merged over the platform's (chart-values.ts). A key
+ * the platform's promises rest on (pod security everywhere, the add-on's `guardedValues`) is
+ * an error naming the key and why, never a silent override.
+ */
+function chartValues(key: AddonKey) {
+    const guards = [...podSecurityGuards, ...addons[key].guardedValues];
+    return z
+        .record(z.string(), z.unknown())
+        .default({})
+        .superRefine((values, ctx) => {
+            for (const { path, guard } of guardViolations(values, guards)) {
+                ctx.addIssue({ code: "custom", path, message: `is set by the platform and cannot be overridden (${guard.path}: ${guard.why})` });
+            }
+        });
+}
+
+type SettingsShape<K extends AddonKey> = ReturnType<(typeof addons)[K]["settings"]> extends z.ZodObject<infer Shape> ? Shape : never;
+type AddonBlock<K extends AddonKey> = z.ZodObject<SettingsShape<K> & { values: ReturnType<typeof chartValues> }, z.core.$strict>;
+/** One add-on's block: the registry's settings plus `values`. */
+function addonBlock<K extends AddonKey>(key: K, env: Environment): AddonBlock<K> {
+    return addons[key].settings(env).extend({ values: chartValues(key) }) as unknown as AddonBlock<K>;
+}
+
+/** Each add-on's block, from the registry (platform/addons.ts); an absent block means every default. */
 export function addonsSchema(env: Environment) {
-    return z.strictObject(Object.fromEntries(addonKeys.map((key) => [key, addons[key].settings(env)])) as AddonsShape);
+    const shape = Object.fromEntries(addonKeys.map((key) => [key, addonBlock(key, env).prefault({})])) as { [K in AddonKey]: z.ZodPrefault<AddonBlock<K>> };
+    return z.strictObject(shape);
+}
+
+/**
+ * A cluster's override of one add-on's block: validated by the same block (so the same keys,
+ * types and guards), keeping only the keys the cluster sets: the others come from `addons`.
+ */
+function addonOverride<K extends AddonKey>(key: K, env: Environment) {
+    const block = addonBlock(key, env);
+    return z
+        .unknown()
+        .transform((raw, ctx): Partial<z.output<AddonBlock<K>>> => {
+            const parsed = block.safeParse(raw);
+            if (!parsed.success) {
+                for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: messageOfIssue(issue) });
+                return z.NEVER;
+            }
+            const given = raw && typeof raw === "object" ? Object.keys(raw) : [];
+            return Object.fromEntries(Object.entries(parsed.data).filter(([k]) => given.includes(k))) as Partial<z.output<AddonBlock<K>>>;
+        })
+        .meta({ overrides: `addons.${key}` });
+}
+
+function clusterAddonsSchema(env: Environment) {
+    const shape = Object.fromEntries(addonKeys.map((key) => [key, addonOverride(key, env).optional()])) as { [K in AddonKey]: z.ZodOptional<ReturnType<typeof addonOverride<K>>> };
+    return z.strictObject(shape);
+}
+
+/** Zod nests the reason a record key is invalid; surface it. */
+export function messageOfIssue(issue: { message: string; code?: string; issues?: { message: string }[] }): string {
+    return issue.code === "invalid_key" && issue.issues?.length ? issue.issues.map((i) => i.message).join("; ") : issue.message;
 }
 
 // ---------- charts ----------
@@ -273,18 +330,41 @@ export const secretKeys = stackKeys.filter((key) => isSecret(shape[key])) as Sec
 
 export function platformSchema(env: Environment) {
     return z.strictObject(stackShape(env)).superRefine((stack, ctx) => {
+        const needEmail: string[] = [];
         stack.clusters.forEach((c, i) => {
-            if (c.restore && !stack.addons.velero.enabled) {
+            const settings = addonsFor(stack.addons, c);
+            if (c.restore && !settings.velero.enabled) {
                 ctx.addIssue({ code: "custom", path: ["clusters", i, "restore"], message: "needs addons.velero.enabled: Velero performs the restore" });
             }
-            if (stack.addons.velero.enabled && c.cloud === "existing" && !c.backup) {
+            if (settings.velero.enabled && c.cloud === "existing" && !c.backup) {
                 ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
             }
+            if (settings.certManager.enabled && c.dns && !settings.certManager.acmeEmail) needEmail.push(c.name);
         });
-        if (stack.addons.certManager.enabled && stack.clusters.some((c) => c.dns) && !stack.addons.certManager.acmeEmail) {
-            ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: "is required when a cluster has dns (Let's Encrypt account)" });
+        if (needEmail.length) {
+            ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: `is required when a cluster has dns (Let's Encrypt account; clusters with dns: ${needEmail.join(", ")})` });
         }
     });
+}
+
+type StackAddons = z.output<ReturnType<typeof addonsSchema>>;
+type ClusterAddons = z.output<ReturnType<typeof clusterAddonsSchema>>;
+
+/**
+ * The add-on settings of one cluster: each stack-wide block with the keys the cluster's own
+ * `addons.<addon>` sets in its place, and `values` deep-merged. Precedence, lowest first: the
+ * platform's chart values, `addons.<addon>.values`, `clusters[].addons.<addon>.values`.
+ */
+export function addonsFor(stack: StackAddons, cluster: { readonly addons?: ClusterAddons }): StackAddons {
+    const own = cluster.addons;
+    if (!own) return stack;
+    const merged = (key: AddonKey) => {
+        const override = own[key];
+        if (!override) return stack[key];
+        const values: ChartValues = mergeValues(stack[key].values, override.values ?? {});
+        return { ...stack[key], ...override, values };
+    };
+    return Object.fromEntries(addonKeys.map((key) => [key, merged(key)])) as StackAddons;
 }
 
 type Issue = { path: PropertyKey[]; message: string };

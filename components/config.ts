@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { addonKeys, addons } from "./platform/addons";
+import { AddonKey, addonKeys, addons } from "./platform/addons";
 import { chartName } from "./versions";
-import { crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
+import { crossReferenceIssues, Environment, environments, formatPath, messageOfIssue, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
 
 export * from "./config-schema";
 
@@ -53,7 +53,7 @@ export function validateSettings(raw: Record<string, unknown>): ValidationResult
     const env: Environment = environments.includes(raw.environment as Environment) ? (raw.environment as Environment) : "staging";
     const parsed = platformSchema(env).safeParse(input);
     const issues = [...(parsed.success ? [] : parsed.error.issues), ...crossReferenceIssues(input)];
-    problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOf(issue)}`), ...chartDirectoryProblems(input));
+    problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOfIssue(issue)}`), ...chartDirectoryProblems(input));
     if (problems.length || !parsed.success) return { problems };
     const secretValues = Object.fromEntries(secretKeys.map((key) => [key, parsed.data[key]])) as SecretValues;
     const settings = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !(secretKeys as string[]).includes(key))) as PlatformSettings;
@@ -72,8 +72,7 @@ function chartDirectoryProblems(raw: Record<string, unknown>): string[] {
     if (typeof directory !== "string" || directory === "") return [];
     const root = path.resolve(expandHome(directory));
     if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return [`charts.directory: ${root} is not a directory`];
-    const settings = isRecord(raw.addons) ? raw.addons : {};
-    const enabled = addonKeys.filter((key) => !(isRecord(settings[key]) && settings[key].enabled === false));
+    const enabled = addonKeys.filter((key) => enabledSomewhere(raw, key));
     return enabled.flatMap((key) => {
         const pin = addons[key].chart;
         const file = path.join(root, chartName(pin), "Chart.yaml");
@@ -89,9 +88,12 @@ function chartDirectoryProblems(raw: Record<string, unknown>): string[] {
     });
 }
 
-/** Zod nests the reason a record key is invalid; surface it. */
-function messageOf(issue: { message: string; code?: string; issues?: { message: string }[] }): string {
-    return issue.code === "invalid_key" && issue.issues?.length ? issue.issues.map((i) => i.message).join("; ") : issue.message;
+/** Whether the raw settings install `key` on at least one cluster (its own `addons.<key>.enabled` first, then the stack's). */
+function enabledSomewhere(raw: Record<string, unknown>, key: AddonKey): boolean {
+    const enabledIn = (addons: unknown): unknown => (isRecord(addons) && isRecord(addons[key]) ? addons[key].enabled : undefined);
+    const stackWide = enabledIn(raw.addons) !== false;
+    const clusters = Array.isArray(raw.clusters) ? raw.clusters.filter(isRecord) : [];
+    return clusters.length === 0 ? stackWide : clusters.some((c) => (enabledIn(c.addons) ?? stackWide) !== false);
 }
 
 /**

@@ -26,6 +26,8 @@ type JsonSchema = {
     pattern?: string;
     /** Set by the schema's `secret(...)` (config-fields.ts). */
     secret?: boolean;
+    /** Set on a cluster's add-on block: it takes the keys of the stack-wide block it names. */
+    overrides?: string;
 };
 
 interface Row {
@@ -40,6 +42,7 @@ interface Row {
 const show = (v: unknown) => (v === undefined ? "" : `\`${JSON.stringify(v)}\``);
 
 function typeOf(node: JsonSchema): string {
+    if (node.overrides) return `object: any keys of \`${node.overrides}\`, over it`;
     if (node.enum) return node.enum.map((v) => String(v)).join(" \\| ");
     if (node.const !== undefined) return String(node.const);
     const variants = node.anyOf ?? node.oneOf;
@@ -93,12 +96,13 @@ export function configReference(): string {
 /** The add-on table of docs/platform.md: the registry (components/platform/addons.ts), one row per add-on. */
 export function addonTable(): string {
     const lines = [
-        "| `platform:addons.` | file | namespace | chart | version | Helm release | Pod Security | tenants accept traffic from it |",
-        "|---|---|---|---|---|---|---|---|",
+        "| `platform:addons.` | file | namespace | chart | version | Helm release | Pod Security | tenants accept traffic from it | `values` it refuses, beyond pod security |",
+        "|---|---|---|---|---|---|---|---|---|",
     ];
     for (const key of addonKeys) {
         const addon = addons[key];
-        const cells = [`\`${key}\``, `\`${addon.file}.ts\``, `\`${addon.namespace}\``, `\`${addon.chart.chart}\``, addon.chart.version, `\`${chartName(addon.chart)}\``, addon.podSecurity, addon.tenantIngress ? "yes" : ""];
+        const guarded = [...new Set(addon.guardedValues.map((g) => `\`${g.path}\``))].join(", ");
+        const cells = [`\`${key}\``, `\`${addon.file}.ts\``, `\`${addon.namespace}\``, `\`${addon.chart.chart}\``, addon.chart.version, `\`${chartName(addon.chart)}\``, addon.podSecurity, addon.tenantIngress ? "yes" : "", guarded];
         lines.push(`| ${cells.join(" | ")} |`);
     }
     return lines.join("\n");

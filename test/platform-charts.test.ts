@@ -72,6 +72,14 @@ describe("platform: charts from a local directory (platform:charts)", () => {
             assert.deepEqual(withCharts({ directory: dir }, (s) => (s.addons.falco = { enabled: false })), []);
         });
 
+        it("asks for the chart of an add-on a cluster turns on, and not for one every cluster turns off", () => {
+            const dir = mirror();
+            fs.rmSync(path.join(dir, "falco"), { recursive: true });
+            const missing = `charts.directory: ${dir}/falco/Chart.yaml does not exist; expected chart falco version 9.1.0 for addons.falco`;
+            assert.deepEqual(withCharts({ directory: dir }, (s) => ((s.addons.falco = { enabled: false }), (s.clusters[0].addons = { falco: { enabled: true } }))), [missing]);
+            assert.deepEqual(withCharts({ directory: dir }, (s) => (s.clusters[0].addons = { falco: { enabled: false } })), []);
+        });
+
         it("refuses a directory that does not exist", () => {
             const dir = path.join(os.tmpdir(), "platform-charts-none", "mirror");
             assert.deepEqual(withCharts({ directory: dir }), [`charts.directory: ${dir} is not a directory`]);

@@ -62,8 +62,10 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
                     assert.equal(release.inputs.version, addons.monitoring.chart.version, "the pin (versions.ts, through the registry)");
                     assert.equal(release.inputs.namespace, "monitoring");
                     const spec = valuesOf(release).prometheus.prometheusSpec;
-                    assert.equal(spec.retention, expected.retention);
-                    assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, expected.storage);
+                    // A cluster's own settings in the stack file (clusters[].addons.monitoring) win over the environment's.
+                    const own = (cluster.addons?.monitoring ?? {}) as Raw;
+                    assert.equal(spec.retention, own.retention ?? expected.retention);
+                    assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, own.storageSize ?? expected.storage);
                     assert.equal(spec.ruleSelectorNilUsesHelmValues, false, "rules outside the release must be selected");
                     assert.equal(spec.serviceMonitorSelectorNilUsesHelmValues, false, "the other add-ons' monitors must be selected");
                     const ns = children.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
@@ -167,7 +169,7 @@ describe("platform: monitoring (kube-prometheus-stack)", () => {
             let monitoring: Monitoring | undefined;
             await record("unit", stackConfig({}), () => {
                 const provider = new k8s.Provider("fake", { kubeconfig: "fake" });
-                const settings = { enabled: true, retention: "1d", storageSize: "5Gi" };
+                const settings = { enabled: true, retention: "1d", storageSize: "5Gi", values: {} };
                 monitoring = new Monitoring("m", { cluster: fakeCluster([]), settings, grafanaAdminPassword: pulumi.output(GRAFANA_PASSWORD) }, { providers: { kubernetes: provider } });
             });
             const stringData = monitoring!.grafanaAdminSecret.stringData;

@@ -18,6 +18,7 @@
 import { z } from "zod";
 import type { ClusterConfig, PlatformConfig } from "../config";
 import type { AddonsConfig, ChartsConfig } from "../config-schema";
+import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
 import type { PlatformCluster } from "../types";
 import { ChartPin, charts } from "../versions";
@@ -28,6 +29,7 @@ export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 export interface AddonContext {
     readonly cluster: PlatformCluster;
     readonly clusterConfig: ClusterConfig;
+    /** This cluster's add-on settings: the stack's, with the cluster's own over them (`addonsFor`). */
     readonly addons: AddonsConfig;
     /** `platform:charts`: where every add-on's chart comes from, and whether its release waits. */
     readonly charts: ChartsConfig;
@@ -51,8 +53,13 @@ export interface AddonDeclaration {
     readonly podSecurity: PodSecurityLevel;
     /** Tenants' pods accept connections from its namespace (Prometheus scraping them, the Gateway's proxies forwarding to them). */
     readonly tenantIngress: boolean;
-    /** Its block under `platform:addons`, per environment. */
-    readonly settings: (env: Environment) => z.ZodType;
+    /** Its block under `platform:addons` (and `clusters[].addons`), per environment; the schema adds `values`. */
+    readonly settings: (env: Environment) => z.ZodObject;
+    /**
+     * Chart values a stack's `values` may not set, beyond pod security (every add-on's, in
+     * chart-values.ts): the keys its identity, exclusions, backups or pins rest on.
+     */
+    readonly guardedValues: readonly GuardedValue[];
     /** Its component module (`install`), loaded when a Platform is built. */
     readonly load: () => unknown;
 }
@@ -72,6 +79,13 @@ export const addons = {
                 acmeEmail: z.email().optional(),
                 issuer: z.enum(["letsencrypt-staging", "letsencrypt-prod"]).default(env === "production" ? "letsencrypt-prod" : "letsencrypt-staging"),
             }),
+        guardedValues: [
+            { path: "serviceAccount", why: "its workload identity (DNS-01 in the cluster's zone) is bound to this service account and its annotations" },
+            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
+            { path: "crds", why: "the CRDs stay when the release goes (crds.keep), or every Certificate would go with them" },
+            { path: "webhook.validatingWebhookConfiguration.namespaceSelector", why: "the webhook's namespace exclusions are the platform's" },
+            { path: "webhook.mutatingWebhookConfiguration.namespaceSelector", why: "the webhook's namespace exclusions are the platform's" },
+        ],
         load: () => require("./cert-manager") as typeof import("./cert-manager"),
     },
     velero: {
@@ -82,6 +96,17 @@ export const addons = {
         podSecurity: "restricted",
         tenantIngress: false,
         settings: (env: Environment) => addonSettings({ hourlyBackups: z.boolean().default(env === "production") }),
+        guardedValues: [
+            { path: "serviceAccount.server", why: "its workload identity (read-write on this cluster's bucket only) is bound to this service account and its annotations" },
+            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
+            { path: "credentials", why: "backups authenticate with workload identity or the per-location secret, never a chart-wide key" },
+            { path: "configuration.backupStorageLocation", why: "backup locations are the platform's (BackupStorageLocation resources, docs/disaster-recovery.md)" },
+            { path: "configuration.volumeSnapshotLocation", why: "snapshot locations are the platform's" },
+            { path: "configuration.defaultBackupStorageLocation", why: "backup locations are the platform's" },
+            { path: "backupsEnabled", why: "backup locations are the platform's" },
+            { path: "snapshotsEnabled", why: "snapshot locations are the platform's" },
+            { path: "initContainers", why: "the cloud plugin images are pinned in versions.ts" },
+        ],
         load: () => require("./velero") as typeof import("./velero"),
     },
     envoyGateway: {
@@ -92,6 +117,10 @@ export const addons = {
         podSecurity: "restricted",
         tenantIngress: true,
         settings: () => addonSettings({ httpsRedirect: z.boolean().default(true) }),
+        guardedValues: [
+            { path: "config.envoyGateway.gateway", why: "the GatewayClass names this controller" },
+            { path: "config.envoyGateway.extensionApis", why: "the request-header limit is an EnvoyPatchPolicy, which needs the extension API on" },
+        ],
         load: () => require("./envoy-gateway") as typeof import("./envoy-gateway"),
     },
     externalSecrets: {
@@ -102,6 +131,13 @@ export const addons = {
         podSecurity: "restricted",
         tenantIngress: false,
         settings: () => addonSettings({ secretPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*\/$/, "must end with '/', e.g. platform/").default("platform/") }),
+        guardedValues: [
+            { path: "serviceAccount", why: "its workload identity (the secret prefix only) is bound to this service account and its annotations" },
+            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
+            { path: "scopedNamespace", why: "the ClusterSecretStore and every tenant's SecretStore need a cluster-wide operator" },
+            { path: "scopedRBAC", why: "the ClusterSecretStore and every tenant's SecretStore need a cluster-wide operator" },
+            { path: "leaderElect", why: "two replicas without leader election would both reconcile every secret" },
+        ],
         load: () => require("./external-secrets") as typeof import("./external-secrets"),
     },
     falco: {
@@ -113,6 +149,12 @@ export const addons = {
         podSecurity: "privileged",
         tenantIngress: false,
         settings: () => addonSettings({}),
+        guardedValues: [
+            { path: "driver", why: "modern eBPF: no kernel module built or downloaded on the nodes" },
+            { path: "customRules", why: "the platform's rules (falco-rules.ts)" },
+            { path: "falcoctl.artifact", why: "the rules artifact is pinned in versions.ts and never followed" },
+            { path: "falcoctl.config.artifact", why: "the rules artifact is pinned in versions.ts and never followed" },
+        ],
         load: () => require("./falco") as typeof import("./falco"),
     },
     flux: {
@@ -123,6 +165,7 @@ export const addons = {
         podSecurity: "restricted",
         tenantIngress: false,
         settings: () => addonSettings({ platformRepository: gitRepository.optional() }),
+        guardedValues: [{ path: "multitenancy", why: "tenants' Kustomizations run as their own service account, never as Flux's (multi-tenancy lockdown)" }],
         load: () => require("./flux") as typeof import("./flux"),
     },
     monitoring: {
@@ -138,6 +181,17 @@ export const addons = {
                 retention: z.string().regex(/^\d+[hdw]$/, "must be a Prometheus duration such as 30d").default(byEnv(env, { local: "1d", staging: "7d", production: "30d" })),
                 storageSize: quantityOr(byEnv(env, { local: "5Gi", staging: "20Gi", production: "50Gi" })),
             }),
+        guardedValues: [
+            { path: "prometheus.prometheusSpec.retention", why: "set addons.monitoring.retention (or clusters[].addons.monitoring.retention) instead" },
+            { path: "prometheus.prometheusSpec.storageSpec", why: "set addons.monitoring.storageSize (or clusters[].addons.monitoring.storageSize) instead" },
+            { path: "prometheus.prometheusSpec.ruleSelector", why: "Prometheus must load the platform's alert rules" },
+            { path: "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues", why: "Prometheus must load the platform's alert rules" },
+            { path: "fullnameOverride", why: "the platform's objects name the chart's services" },
+            { path: "grafana.fullnameOverride", why: "Grafana's route names its service" },
+            { path: "grafana.admin", why: "Grafana's admin credentials come from platform:grafanaAdminPassword, through a Secret" },
+            { path: "grafana.adminUser", why: "Grafana's admin credentials come from platform:grafanaAdminPassword, through a Secret" },
+            { path: "grafana.adminPassword", why: "a password in chart values would sit in the release in plain text; set the secret platform:grafanaAdminPassword" },
+        ],
         load: () => require("./monitoring") as typeof import("./monitoring"),
     },
     kyverno: {
@@ -153,6 +207,15 @@ export const addons = {
                 allowedRegistries: z.array(z.string().min(1)).min(1).default(["registry.k8s.io/", "ghcr.io/", "quay.io/", "docker.io/", "public.ecr.aws/"]),
                 requiredLabels: z.array(labelKey).default(["app.kubernetes.io/name"]),
             }),
+        guardedValues: [
+            { path: "config.webhooks", why: "the platform's namespaces are excluded from the webhooks, so the platform heals itself when Kyverno is down" },
+            { path: "config.matchConditions", why: "which requests reach the webhooks is the platform's" },
+            ...["resourceFilters", "resourceFiltersExclude", "resourceFiltersExcludeNamespaces", "resourceFiltersInclude", "resourceFiltersIncludeNamespaces", "excludeKyvernoNamespace"].map((key) => ({
+                path: `config.${key}`,
+                why: "what Kyverno skips is the platform's: a tenant namespace filtered out would escape every policy",
+            })),
+            { path: "features.policyExceptions", why: "a PolicyException lets its namespace escape a policy; exceptions stay off" },
+        ],
         load: () => require("./kyverno") as typeof import("./kyverno"),
     },
 } as const satisfies Record<string, AddonDeclaration>;

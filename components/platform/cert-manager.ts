@@ -43,7 +43,7 @@ export class CertManager extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.certManager, args.charts),
+                ...fromRegistry(addons.certManager, args),
                 identity: args.dnsZone ? { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "dnsZone", zone: args.dnsZone } } : undefined,
                 values: (identity) => certManagerValues(args.cluster.environment === "production", identity, args.dnsZone !== undefined, args.charts?.wait ?? true),
             },
@@ -116,7 +116,7 @@ export class CertManager extends HelmAddon {
 
 /** The Platform's entry (addons.ts): cert-manager with the cluster's DNS zone, if it has one. */
 export function install(name: string, { cluster, charts, clusterConfig, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): CertManager {
-    return new CertManager(name, { cluster, charts, dnsZone: clusterConfig.dns?.zone, acmeEmail: settings.certManager.acmeEmail, issuer: settings.certManager.issuer }, opts);
+    return new CertManager(name, { cluster, charts, extraValues: settings.certManager.values, dnsZone: clusterConfig.dns?.zone, acmeEmail: settings.certManager.acmeEmail, issuer: settings.certManager.issuer }, opts);
 }
 
 /**

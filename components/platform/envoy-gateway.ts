@@ -46,7 +46,7 @@ export class EnvoyGateway extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.envoyGateway, args.charts),
+                ...fromRegistry(addons.envoyGateway, args),
                 values: () => ({
                     deployment: { replicas },
                     podDisruptionBudget: { minAvailable: replicas > 1 ? 1 : 0 },
@@ -197,5 +197,5 @@ export interface EnvoyGatewayLinks {
 
 /** The Platform's entry (addons.ts): the gateway on the cluster's domain. */
 export function install(name: string, { cluster, charts, addons: settings, domain }: AddonContext, links: EnvoyGatewayLinks, opts?: pulumi.ComponentResourceOptions): EnvoyGateway {
-    return new EnvoyGateway(name, { cluster, charts, domain, httpsRedirect: settings.envoyGateway.httpsRedirect, tls: links.tls }, opts);
+    return new EnvoyGateway(name, { cluster, charts, extraValues: settings.envoyGateway.values, domain, httpsRedirect: settings.envoyGateway.httpsRedirect, tls: links.tls }, opts);
 }

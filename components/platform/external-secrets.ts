@@ -31,7 +31,7 @@ export class ExternalSecrets extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.externalSecrets, args.charts),
+                ...fromRegistry(addons.externalSecrets, args),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "secretsRead", prefix: args.secretPrefix } },
                 values: (identity) => ({
                     installCRDs: true,
@@ -61,5 +61,5 @@ export class ExternalSecrets extends HelmAddon {
 
 /** The Platform's entry (addons.ts): the operator reading the configured prefix. */
 export function install(name: string, { cluster, charts, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): ExternalSecrets {
-    return new ExternalSecrets(name, { cluster, charts, secretPrefix: settings.externalSecrets.secretPrefix }, opts);
+    return new ExternalSecrets(name, { cluster, charts, extraValues: settings.externalSecrets.values, secretPrefix: settings.externalSecrets.secretPrefix }, opts);
 }

@@ -28,7 +28,7 @@ export class Falco extends HelmAddon {
             {
                 cluster: args.cluster,
                 // Privileged (addons.ts): Falco reads every process on the node through eBPF.
-                ...fromRegistry(addons.falco, args.charts),
+                ...fromRegistry(addons.falco, args),
                 values: () => ({
                     // CO-RE eBPF: no kernel module to build or download per node kernel (managed node
                     // images and kind alike), and no driver loader init container.
@@ -53,6 +53,6 @@ export class Falco extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts). */
-export function install(name: string, { cluster, charts }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Falco {
-    return new Falco(name, { cluster, charts }, opts);
+export function install(name: string, { cluster, charts, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Falco {
+    return new Falco(name, { cluster, charts, extraValues: settings.falco.values }, opts);
 }

@@ -42,7 +42,7 @@ export class Flux extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.flux, args.charts),
+                ...fromRegistry(addons.flux, args),
                 values: () => ({
                     installCRDs: true,
                     // The components `flux install` deploys by default; image automation would need
@@ -97,5 +97,5 @@ export class Flux extends HelmAddon {
 
 /** The Platform's entry (addons.ts): the platform's own repository held while the cluster restores. */
 export function install(name: string, { cluster, charts, addons: settings, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Flux {
-    return new Flux(name, { cluster, charts, platformRepository: settings.flux.platformRepository, suspend: restoring }, opts);
+    return new Flux(name, { cluster, charts, extraValues: settings.flux.values, platformRepository: settings.flux.platformRepository, suspend: restoring }, opts);
 }

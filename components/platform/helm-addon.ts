@@ -12,6 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { ChartValues, isPlainObject } from "../chart-values";
 import type { ChartsConfig } from "../config-schema";
 import { IdentityGrant, PlatformCluster, WorkloadIdentity } from "../types";
 import { ChartPin, chartName } from "../versions";
@@ -23,11 +24,16 @@ export type { PodSecurityLevel };
 export const MANAGED_BY_LABEL = "platform.example.io/managed-by";
 export const MANAGED_BY_VALUE = "platform";
 
-/** What every add-on's component takes: its cluster, and where its chart comes from. */
+/** What every add-on's component takes: its cluster, where its chart comes from, and the stack's extra values. */
 export interface AddonArgs {
     readonly cluster: PlatformCluster;
     /** `platform:charts`: a local chart directory, and whether the release waits for its workloads. Default: the repository, waiting. */
     readonly charts?: ChartsConfig;
+    /**
+     * `addons.<addon>.values` merged with the cluster's own (config-schema.ts `addonsFor`):
+     * deep-merged over the add-on's values. The schema has refused guarded keys. Default: none.
+     */
+    readonly extraValues?: ChartValues;
 }
 
 export interface HelmAddonArgs {
@@ -56,6 +62,8 @@ export interface HelmAddonArgs {
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** `platform:charts`: a local chart directory, and whether the release waits for its workloads. Default: the repository, waiting. */
     readonly charts?: ChartsConfig;
+    /** Chart values from the stack, deep-merged over `values` (theirs win). Default: none. */
+    readonly extraValues?: ChartValues;
     /**
      * The chart's hooks only check that its workloads came up (Flux's `flux check --pre`): they
      * are skipped with the workloads' readiness when `charts.wait` is false. Default: false
@@ -68,9 +76,32 @@ export { chartName };
 
 /**
  * What HelmAddon takes from an add-on's registry entry (its namespace, chart pin and Pod
- * Security level) and from the stack's `platform:charts` (where the chart comes from).
+ * Security level) and from the add-on's arguments (where the chart comes from, extra values).
  */
-export const fromRegistry = (addon: AddonDeclaration, charts?: ChartsConfig) => ({ namespace: addon.namespace, chart: addon.chart, podSecurity: addon.podSecurity, charts });
+export const fromRegistry = (addon: AddonDeclaration, args: Pick<AddonArgs, "charts" | "extraValues">) => ({
+    namespace: addon.namespace,
+    chart: addon.chart,
+    podSecurity: addon.podSecurity,
+    charts: args.charts,
+    extraValues: args.extraValues,
+});
+
+/**
+ * `extra` merged over `ours` (chart-values.ts rules). `ours` may hold Outputs (identity
+ * annotations): they are merged inside their own `apply`, so a secret stays where it was.
+ */
+export function withExtraValues(ours: pulumi.Input<Record<string, unknown>>, extra: ChartValues | undefined): pulumi.Input<Record<string, unknown>> {
+    if (!extra || Object.keys(extra).length === 0) return ours;
+    const merge = (base: unknown, over: unknown): unknown => {
+        if (!isPlainObject(over)) return over;
+        if (pulumi.Output.isInstance(base) || base instanceof Promise) return pulumi.output(base).apply((resolved) => merge(resolved, over));
+        if (!isPlainObject(base)) return over;
+        const merged: Record<string, unknown> = { ...base };
+        for (const [key, value] of Object.entries(over)) merged[key] = merge(base[key], value);
+        return merged;
+    };
+    return merge(ours, extra) as pulumi.Input<Record<string, unknown>>;
+}
 
 /**
  * The Release's `chart` and `repositoryOpts`: the chart's repository, or `<directory>/<chart>`
@@ -125,7 +156,7 @@ export class HelmAddon extends pulumi.ComponentResource {
                 namespace: this.namespace.metadata.name,
                 ...chartSource(args.chart, args.charts?.directory),
                 version: args.chart.version,
-                values: args.values(this.identity),
+                values: withExtraValues(args.values(this.identity), args.extraValues),
                 createNamespace: false,
                 // Helm returns once the manifests are applied, hooks included, instead of waiting for the workloads.
                 ...(wait ? {} : { skipAwait: true, ...(args.hooksOnlyCheck ? { disableWebhooks: true } : {}) }),

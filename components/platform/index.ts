@@ -15,7 +15,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AddonsConfig, ChartsConfig, ClusterConfig, PlatformConfig } from "../config";
+import { AddonsConfig, addonsFor, ChartsConfig, ClusterConfig, PlatformConfig } from "../config";
 import { PlatformCluster } from "../types";
 import { AddonContext, AddonKey, addonKeys, addons } from "./addons";
 import { HelmAddon } from "./helm-addon";
@@ -26,8 +26,9 @@ export type { AddonKey as AddonName } from "./addons";
 
 export interface PlatformArgs {
     readonly cluster: PlatformCluster;
-    /** The cluster's own config entry (dns, restore). */
+    /** The cluster's own config entry (dns, restore, and its own add-on settings over `addons`). */
     readonly clusterConfig: ClusterConfig;
+    /** The stack-wide `platform:addons`. */
     readonly addons: AddonsConfig;
     /** `platform:charts`. Default: every chart from its repository, releases waiting for their workloads. */
     readonly charts?: ChartsConfig;
@@ -81,10 +82,11 @@ export class Platform extends pulumi.ComponentResource {
         const { cluster, clusterConfig } = args;
         const restore = clusterConfig.restore;
         this.restoring = restore !== undefined;
+        const settings = addonsFor(args.addons, clusterConfig);
         const context: AddonContext = {
             cluster,
             clusterConfig,
-            addons: args.addons,
+            addons: settings,
             charts: args.charts ?? { wait: true },
             secrets: args.secrets,
             restoring: this.restoring,
@@ -95,7 +97,7 @@ export class Platform extends pulumi.ComponentResource {
         const done = new Set<AddonKey>();
         const install = <K extends AddonKey>(key: K, links: Links<K>) => {
             done.add(key);
-            if (!args.addons[key].enabled) return;
+            if (!settings[key].enabled) return;
             const { file, load } = addons[key];
             const module = load() as unknown as { install(name: string, context: AddonContext, links: Links<K>, opts: pulumi.ComponentResourceOptions): Addon<K> };
             Object.assign(built, { [key]: module.install(`${name}-${file}`, context, links, { parent: this }) });
@@ -115,7 +117,7 @@ export class Platform extends pulumi.ComponentResource {
         const installed = others();
         this.releases = Object.fromEntries(addonKeys.flatMap((key) => (built[key] ? [[key, built[key].release]] : [])));
         const velero = built.velero;
-        velero?.scheduleBackups({ platformNamespaces: installed.map((addon) => addon.namespaceName), hourly: args.addons.velero.hourlyBackups });
+        velero?.scheduleBackups({ platformNamespaces: installed.map((addon) => addon.namespaceName), hourly: settings.velero.hourlyBackups });
         if (restore && velero) restoreFromBackup(velero, { restore, after: installed.filter((addon) => addon !== velero) });
 
         this.gatewayAddress = built.envoyGateway?.address ?? pulumi.output(undefined);

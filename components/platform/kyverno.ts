@@ -46,7 +46,7 @@ export class Kyverno extends HelmAddon {
             name,
             {
                 cluster: args.cluster,
-                ...fromRegistry(addons.kyverno, args.charts),
+                ...fromRegistry(addons.kyverno, args),
                 values: () => ({
                     // Three replicas keep admission available through a node drain; one is enough to try things.
                     admissionController: { replicas: production ? 3 : 1 },
@@ -104,6 +104,7 @@ export function install(name: string, { cluster, charts, addons: settings, resto
         {
             cluster,
             charts,
+            extraValues: settings.kyverno.values,
             settings: settings.kyverno,
             validationFailureAction: kyvernoFailureAction(settings, restoring),
             platformNamespaces: links.platform.map((addon) => addon.namespaceName),

@@ -71,7 +71,7 @@ export class Monitoring extends HelmAddon {
             {
                 cluster: args.cluster,
                 // Privileged (addons.ts): node-exporter needs the host's network, PID namespace and root filesystem.
-                ...fromRegistry(addons.monitoring, args.charts),
+                ...fromRegistry(addons.monitoring, args),
                 values: () => values(args, grafanaHost, grafanaUrl, webhook !== undefined),
                 dependsOn: [...(args.dependsOn ?? []), adminSecretReady.promise, webhookSecretReady.promise.then((s) => s ?? adminSecretReady.promise)],
             },
@@ -137,7 +137,7 @@ export interface MonitoringLinks {
 export function install(name: string, { cluster, charts, addons: settings, secrets }: AddonContext, links: MonitoringLinks, opts?: pulumi.ComponentResourceOptions): Monitoring {
     return new Monitoring(
         name,
-        { cluster, charts, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl, grafanaAdminPassword: secrets.grafanaAdminPassword },
+        { cluster, charts, extraValues: settings.monitoring.values, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl, grafanaAdminPassword: secrets.grafanaAdminPassword },
         opts,
     );
 }

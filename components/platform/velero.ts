@@ -70,7 +70,7 @@ export class Velero extends HelmAddon {
             name,
             {
                 cluster,
-                ...fromRegistry(addons.velero, args.charts),
+                ...fromRegistry(addons.velero, args),
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: grants },
                 values: (identity) => ({
                     initContainers: plugins.map((image, i) => ({
@@ -198,6 +198,6 @@ export class Velero extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the source cluster's while restoring. */
-export function install(name: string, { cluster, charts, clusterConfig, restoring }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
-    return new Velero(name, { cluster, charts, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
+export function install(name: string, { cluster, charts, clusterConfig, restoring, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
+    return new Velero(name, { cluster, charts, extraValues: settings.velero.values, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
 }
