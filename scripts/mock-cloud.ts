@@ -139,6 +139,8 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
         types: [
             "aws:ec2/vpc:Vpc",
             "aws:ec2/subnet:Subnet",
+            "aws:ec2/flowLog:FlowLog",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
             "aws:ec2/internetGateway:InternetGateway",
             "aws:ec2/natGateway:NatGateway",
             "aws:ec2/routeTable:RouteTable",

@@ -27,7 +27,7 @@ describe("EksCluster (production render)", () => {
 
     it("secrets encrypted with a rotating KMS key of its own", () => {
         const cluster = one(doc, CLUSTER);
-        const key = one(doc, "aws:kms/key:Key");
+        const key = one(doc, "aws:kms/key:Key", `${config.name}-secrets-key`);
         assert.equal(key.inputs.enableKeyRotation, true);
         const encryption = cluster.inputs.encryptionConfig as { provider: { keyArn: string }; resources: string[] };
         assert.deepEqual(encryption.resources, ["secrets"]);
@@ -37,7 +37,7 @@ describe("EksCluster (production render)", () => {
 
     it("every control-plane log type enabled, into a log group with retention", () => {
         assert.deepEqual([...(one(doc, CLUSTER).inputs.enabledClusterLogTypes as string[])].sort(), ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
-        const logs = one(doc, "aws:cloudwatch/logGroup:LogGroup");
+        const logs = one(doc, "aws:cloudwatch/logGroup:LogGroup", `${config.name}-control-plane-logs`);
         assert.equal(logs.inputs.name, `/aws/eks/${config.name}/cluster`);
         assert.ok(Number(logs.inputs.retentionInDays) > 0);
     });

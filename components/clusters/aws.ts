@@ -1,4 +1,3 @@
-import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as eks from "@pulumi/aws/eks";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
@@ -9,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { accountLogging, EKS_SECRETS_KEY_ACTIONS, keyPolicy } from "./aws-hardening";
 import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
@@ -49,25 +49,31 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
 
         const network = awsNetwork(name, { clusterName: c.name, cidr: c.vpcCidr, natPerAz: production, provider }, this);
 
+        const clusterRole = new iam.Role(`${name}-cluster-role`, { assumeRolePolicy: serviceTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), description: `EKS control plane of ${c.name}` }, opts_);
         const secretsKey = new kms.Key(
             `${name}-secrets-key`,
-            { description: `Envelope encryption of Kubernetes secrets in ${c.name}`, enableKeyRotation: true, rotationPeriodInDays: 365, deletionWindowInDays: 30 },
+            {
+                description: `Envelope encryption of Kubernetes secrets in ${c.name}`,
+                enableKeyRotation: true,
+                rotationPeriodInDays: 365,
+                deletionWindowInDays: 30,
+                // The account root and the cluster role, nothing wider.
+                policy: pulumi
+                    .all([partition, accountId, clusterRole.arn])
+                    .apply(([p, account, roleArn]) => keyPolicy(p, account, [{ sid: "EksClusterRole", principal: { AWS: roleArn }, actions: EKS_SECRETS_KEY_ACTIONS }])),
+            },
             // Losing this key makes every secret in etcd unreadable.
             { ...opts_, protect: production },
         );
         new kms.Alias(`${name}-secrets-key`, { name: `alias/${c.name}-eks-secrets`, targetKeyId: secretsKey.keyId }, opts_);
-        // Created here rather than by EKS, so the retention is ours and not "never expire".
-        const logGroup = new cloudwatch.LogGroup(`${name}-control-plane-logs`, { name: `/aws/eks/${c.name}/cluster`, retentionInDays: production ? 365 : 30 }, opts_);
+        const { controlPlaneLogs: logGroup } = accountLogging(name, { clusterName: c.name, region: c.region, partition, accountId, provider, vpc: network.vpc, production }, this);
 
-        const clusterRole = new iam.Role(`${name}-cluster-role`, { assumeRolePolicy: serviceTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), description: `EKS control plane of ${c.name}` }, opts_);
         const clusterPolicy = new iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy` }, opts_);
         const clusterKms = new iam.RolePolicy(
             `${name}-cluster-kms`,
             {
                 role: clusterRole.name,
-                policy: secretsKey.arn.apply((arn) =>
-                    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"], Resource: [arn] }] }),
-                ),
+                policy: secretsKey.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: EKS_SECRETS_KEY_ACTIONS, Resource: [arn] }] })),
             },
             opts_,
         );

@@ -29,11 +29,11 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
     },
     {
         why: "control-plane logging: the cluster tests pin what is logged and for how long",
-        types: ["aws:cloudwatch/logGroup:LogGroup", "azure-native:monitor:DiagnosticSetting", "azure-native:operationalinsights:Workspace"],
+        types: ["azure-native:monitor:DiagnosticSetting", "azure-native:operationalinsights:Workspace"],
     },
     {
         why: "etcd's encryption keys: cluster-private-endpoint-encrypted checks that the cluster uses one",
-        types: ["aws:kms/key:Key", "aws:kms/alias:Alias", "azure-native:keyvault:Key", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"],
+        types: ["aws:kms/alias:Alias", "azure-native:keyvault:Key", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"],
     },
     {
         why: "identities and bindings that can only name one resource (a service account, a bucket, a zone, a key), so they cannot be too broad",

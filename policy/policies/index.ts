@@ -1,6 +1,7 @@
 import { Policies } from "@pulumi/policy";
 import { PlatformPolicy } from "../util";
 import { backupBucketComplete, backupBucketSettings, veleroSnapshotsThroughCsi } from "./backups";
+import { defaultSecurityGroupClosed, kmsKeyPolicyExplicit, logGroupEncryptedRetained, vpcFlowLogsAndClosedDefault } from "./aws-account";
 import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
 import { resourceTypesKnown } from "./coverage";
@@ -20,6 +21,10 @@ export const guards: readonly PlatformPolicy[] = [
     identityGrantScoped,
     eksNodeImdsv2,
     nodeNoPublicIp,
+    kmsKeyPolicyExplicit,
+    logGroupEncryptedRetained,
+    vpcFlowLogsAndClosedDefault,
+    defaultSecurityGroupClosed,
 ];
 
 /** Every policy of the pack: the guards, and the one that refuses a type none of them inspects. */

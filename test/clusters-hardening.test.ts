@@ -1,0 +1,96 @@
+/**
+ * Issue #13's cluster controls, read from the inputs the real stack files register: key
+ * policies, encrypted and retained logs, flow logs and the closed default security group on
+ * AWS. Expected values are written out here, never computed by the code under test.
+ */
+import { strict as assert } from "assert";
+import { RenderDocument } from "../scripts/render-program";
+import { list, one, PolicyStatement, statements, typed } from "./clusters-fixtures";
+import { renderStack } from "./mocks";
+
+const ACCOUNT = "222222222222";
+const byName = (doc: RenderDocument, type: string, name: string) => one(doc, type, name);
+
+describe("AWS account controls (production render)", () => {
+    let doc: RenderDocument;
+    before(async () => {
+        doc = await renderStack("production");
+    });
+    const key = (name: string) => byName(doc, "aws:kms/key:Key", name);
+    const policyOf = (name: string): PolicyStatement[] => statements(key(name).inputs.policy);
+
+    it("the EKS secrets key's policy names the account root and the cluster role, nothing else", () => {
+        const [root, role, ...rest] = policyOf("prod-aws-use1-secrets-key");
+        assert.deepEqual(rest, []);
+        assert.deepEqual(root.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
+        assert.equal(root.Action, "kms:*");
+        assert.deepEqual(role.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:role/prod-aws-use1-cluster-role` });
+        assert.deepEqual(list(role.Action).sort(), ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"]);
+        assert.ok(key("prod-aws-use1-secrets-key").dependencies.some((d) => d.endsWith("::prod-aws-use1-cluster-role")), "the key waits for the role it names");
+    });
+
+    it("the logs key lets CloudWatch Logs use it for the cluster's two log groups only", () => {
+        const [root, logs, ...rest] = policyOf("prod-aws-use1-logs-key");
+        assert.deepEqual(rest, []);
+        assert.deepEqual(root.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
+        assert.deepEqual(logs.Principal, { Service: "logs.us-east-1.amazonaws.com" });
+        assert.deepEqual(logs.Condition, {
+            ArnEquals: {
+                "kms:EncryptionContext:aws:logs:arn": [
+                    `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/eks/prod-aws-use1/cluster`,
+                    `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/vpc-flow-logs/prod-aws-use1`,
+                ],
+            },
+        });
+        assert.equal(key("prod-aws-use1-logs-key").inputs.enableKeyRotation, true);
+        assert.equal(key("prod-aws-use1-logs-key").protect, true);
+    });
+
+    it("both log groups are encrypted with the logs key and kept 365 days", () => {
+        const logsKeyArn = `arn:aws:kms:us-east-1:${ACCOUNT}:key/<computed prod-aws-use1-logs-key.keyId>`;
+        const groups = typed(doc, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.inputs.name, g.inputs.kmsKeyId, g.inputs.retentionInDays]);
+        assert.deepEqual(groups.sort(), [
+            ["/aws/eks/prod-aws-use1/cluster", logsKeyArn, 365],
+            ["/aws/vpc-flow-logs/prod-aws-use1", logsKeyArn, 365],
+        ]);
+    });
+
+    it("VPC flow logs: all traffic of the VPC, to its log group, through a role that can write there only", () => {
+        const flow = byName(doc, "aws:ec2/flowLog:FlowLog", "prod-aws-use1-flow-logs");
+        assert.equal(flow.inputs.vpcId, "<computed prod-aws-use1-vpc.id>");
+        assert.equal(flow.inputs.trafficType, "ALL");
+        assert.equal(flow.inputs.logDestinationType, "cloud-watch-logs");
+        assert.equal(flow.inputs.logDestination, `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/vpc-flow-logs/prod-aws-use1`);
+        assert.equal(flow.inputs.iamRoleArn, `arn:aws:iam::${ACCOUNT}:role/prod-aws-use1-flow-logs-role`);
+        const [trust] = statements(byName(doc, "aws:iam/role:Role", "prod-aws-use1-flow-logs-role").inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+        assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:ec2:us-east-1:${ACCOUNT}:vpc-flow-log/*` } });
+        const [write, ...more] = statements(byName(doc, "aws:iam/rolePolicy:RolePolicy", "prod-aws-use1-flow-logs-role").inputs.policy);
+        assert.deepEqual(more, []);
+        const group = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/vpc-flow-logs/prod-aws-use1`;
+        assert.deepEqual(list(write.Resource), [group, `${group}:*`]);
+        assert.deepEqual(list(write.Action).sort(), ["logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"]);
+    });
+
+    it("the VPC's default security group is adopted with no rules", () => {
+        const sg = byName(doc, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "prod-aws-use1-default-sg");
+        assert.equal(sg.inputs.vpcId, "<computed prod-aws-use1-vpc.id>");
+        assert.deepEqual(sg.inputs.ingress, []);
+        assert.deepEqual(sg.inputs.egress, []);
+    });
+});
+
+describe("AWS account controls (staging render)", () => {
+    it("staging has the same controls with 30-day retention", async () => {
+        const doc = await renderStack("staging");
+        assert.deepEqual(
+            typed(doc, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.inputs.name, g.inputs.retentionInDays, typeof g.inputs.kmsKeyId]).sort(),
+            [
+                ["/aws/eks/stg-aws-use1/cluster", 30, "string"],
+                ["/aws/vpc-flow-logs/stg-aws-use1", 30, "string"],
+            ],
+        );
+        assert.equal(typed(doc, "aws:ec2/flowLog:FlowLog").length, 1);
+        assert.equal(typed(doc, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").length, 1);
+    });
+});
