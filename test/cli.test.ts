@@ -71,10 +71,10 @@ describe("render at the terminal", () => {
         assert.equal(run.status, 0, run.stderr);
         const lines = run.stdout.split("\n");
         // Counted from the JSON render by name prefix (grep -c '"name": "prod-aws-use1[-"]').
-        assert.equal(lines[0], "stack production: 358 resources, 31 protected, 101 types");
+        assert.equal(lines[0], "stack production: 365 resources, 32 protected, 103 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "149", "12"],
+            ["prod-aws-use1", "156", "13"],
             ["prod-azure-weu", "100", "12"],
             ["prod-gcp-euw4", "109", "7"],
         ]);
