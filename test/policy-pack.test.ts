@@ -81,6 +81,10 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "identity-grant-no-wildcard",
                 "eks-node-imdsv2",
                 "node-no-public-ip",
+                "kms-key-policy-explicit",
+                "log-group-encrypted-retained",
+                "vpc-flow-logs-default-sg",
+                "default-security-group-closed",
                 "resource-type-known",
             ]);
             assert.ok(levels.every(([, l]: [string, number]) => l === LEVEL[level]), JSON.stringify(levels));
