@@ -11,6 +11,7 @@ const node = (script: string, ...args: string[]) => spawnSync(process.execPath, 
 /** Modules the scripts import; every other .ts under scripts/ is a command a person runs. */
 const LIBRARIES = new Set([
     "scripts/cli.ts",
+    "scripts/engine-bench-state.ts",
     "scripts/mock-cloud.ts",
     "scripts/render-program.ts",
     "scripts/render-diff-rules.ts",
@@ -18,6 +19,7 @@ const LIBRARIES = new Set([
     "scripts/render-summary.ts",
     "scripts/integration/checks.ts",
     "scripts/integration/control-plane.ts",
+    "scripts/integration/engine.ts",
     "scripts/integration/stack-config.ts",
 ]);
 
@@ -41,6 +43,8 @@ describe("command-line scripts", () => {
             "scripts/alert-rules.ts",
             "scripts/bench.ts",
             "scripts/config-reference.ts",
+            "scripts/engine-bench.ts",
+            "scripts/engine-recovery.ts",
             "scripts/integration/run.ts",
             "scripts/rebuild-model.ts",
             "scripts/render-diff.ts",

@@ -11,18 +11,15 @@
  * one quota change = one update -> policy pack (passes here, stops a rogue stack) ->
  * destroy -> nothing left; plus: Pulumi.local.yaml's secrets decrypt with "local".
  */
-import { EngineEvent, LocalWorkspace, OpMap, PulumiCommand } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ControlPlane, startControlPlane } from "./control-plane";
-import { editStackConfig, expectedTenants, integrationConfig, METADATA_CIDR, NETWORK_POLICIES, writeStackConfig } from "./stack-config";
+import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand as toolsPulumi, recorder, requireTools, ROOT, stopOnSignals, useEngineEnvironment } from "./engine";
+import { editStackConfig, expectedTenants, integrationConfig, METADATA_CIDR, NETWORK_POLICIES } from "./stack-config";
 import { checkNothingLeft, checkTenants } from "./checks";
 import { parseCommandLine } from "../cli";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
-const TOOLS = path.join(ROOT, ".tools");
-const BIN = path.join(TOOLS, "bin");
 const STACK = "integration";
 
 const results: { phase: string; seconds: number; ok: boolean }[] = [];
@@ -43,34 +40,7 @@ async function phase<T>(name: string, run: () => Promise<T> | T): Promise<T> {
     }
 }
 
-function assert(condition: unknown, message: string): asserts condition {
-    if (!condition) throw new Error(message);
-}
-
-/** The compiled program, loaded afresh for every engine run (it registers resources at load). */
-function platformProgram() {
-    const dist = path.join(ROOT, "dist") + path.sep;
-    for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(dist) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}scripts${path.sep}integration${path.sep}`)) delete require.cache[id];
-    }
-    return require(path.join(ROOT, "dist", "index.js"));
-}
-
 const printOutput = (text: string) => process.stdout.write(text.replace(/^(?=.)/gm, "   | "));
-
-/** Operations of a preview, by resource type, from the engine's events. */
-function recorder() {
-    const ops: { op: string; type: string; urn: string }[] = [];
-    const policy: { level: string; name: string; message: string }[] = [];
-    const onEvent = (e: EngineEvent) => {
-        const m = e.resourcePreEvent?.metadata;
-        if (m && m.op !== "same") ops.push({ op: m.op, type: m.type, urn: m.urn });
-        if (e.policyEvent) policy.push({ level: e.policyEvent.enforcementLevel, name: e.policyEvent.policyName, message: e.policyEvent.message });
-    };
-    return { ops, policy, onEvent };
-}
-
-const changes = (summary: OpMap) => Object.entries(summary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
 
 const USAGE = `usage: npm run test:integration
 
@@ -81,42 +51,21 @@ zero-diff re-run, one change, the policy pack, destroy (docs/integration.md). No
 
 async function main() {
     parseCommandLine("integration", USAGE, { options: {} });
-    for (const name of ["pulumi", "pulumi-resource-kubernetes", "kube-apiserver", "kube-controller-manager", "etcd", "pulumi-analyzer-policy-nodejs"]) {
-        assert(fs.existsSync(path.join(BIN, name)), `${path.join(BIN, name)} is missing: run scripts/bootstrap-tools.sh first`);
-    }
-    assert(fs.existsSync(path.join(ROOT, "dist", "index.js")), "dist/index.js is missing: run npm run build first");
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "platform-integration-"));
-    const dirs = { cluster: path.join(work, "cluster"), state: path.join(work, "state"), home: path.join(work, "pulumi-home"), project: path.join(work, "project") };
-    Object.values(dirs).forEach((d) => fs.mkdirSync(d, { recursive: true }));
+    requireTools(["pulumi-analyzer-policy-nodejs"]);
+    const dirs = makeWorkDirs("platform-integration-");
+    const work = dirs.work;
     say(`work directory: ${work}`);
-
-    // The environment of every pulumi command (and of the plugins it starts).
-    Object.assign(process.env, {
-        PATH: `${BIN}${path.delimiter}${process.env.PATH}`,
-        PULUMI_HOME: dirs.home, // an empty plugin cache: plugins come from .tools/bin on PATH
-        PULUMI_BACKEND_URL: `file://${dirs.state}`,
-        PULUMI_CONFIG_PASSPHRASE: "integration",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true", // never download a plugin
-        PULUMI_SKIP_CONFIRMATIONS: "true",
-    });
-    delete process.env.KUBECONFIG; // the program must use the kubeconfig its config names
-    delete process.env.PULUMI_ACCESS_TOKEN;
+    useEngineEnvironment(dirs, "integration");
 
     let plane: ControlPlane | undefined;
     const stopAll = async () => {
         if (plane) await plane.stop();
     };
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.once(signal, () => {
-            console.error(`\n${signal}: stopping the control plane (logs kept in ${work})`);
-            stopAll().finally(() => process.exit(130));
-        });
-    }
+    stopOnSignals(stopAll, work);
 
     let failed = false;
     try {
-        const pulumiCommand = await PulumiCommand.get({ root: TOOLS });
+        const pulumiCommand = await toolsPulumi();
         say(`pulumi ${pulumiCommand.version} from ${BIN}`);
 
         const cp = await phase("control plane: etcd + kube-apiserver + kube-controller-manager on 127.0.0.1", async () => {
@@ -128,18 +77,10 @@ async function main() {
 
         await phase("Pulumi.local.yaml: secure values decrypt with the documented passphrase", () => checkLocalStackSecrets(pulumiCommand, work));
 
-        const stackFile = path.join(dirs.project, `Pulumi.${STACK}.yaml`);
-        const stack = await phase(`stack ${STACK}: file backend, passphrase secrets, existing cluster, tenants on, add-ons off`, async () => {
-            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dirs.project, "Pulumi.yaml"));
-            // The CLI checks that Pulumi.yaml's `main: dist/index.js` exists next to it.
-            fs.symlinkSync(path.join(ROOT, "dist"), path.join(dirs.project, "dist"));
-            const s = await LocalWorkspace.createStack(
-                { stackName: STACK, projectName: "platform", program: async () => platformProgram() },
-                { workDir: dirs.project, pulumiCommand, secretsProvider: "passphrase" },
-            );
-            writeStackConfig(stackFile, integrationConfig(cp.kubeconfig, cp.context));
-            say(fs.readFileSync(stackFile, "utf8").replace(/certificate-authority-data: \S+/, "..."));
-            return s;
+        const { stack, stackFile } = await phase(`stack ${STACK}: file backend, passphrase secrets, existing cluster, tenants on, add-ons off`, async () => {
+            const created = await createPlatformStack(STACK, dirs, pulumiCommand, integrationConfig(cp.kubeconfig, cp.context));
+            say(fs.readFileSync(created.stackFile, "utf8").replace(/certificate-authority-data: \S+/, "..."));
+            return created;
         });
 
         await phase("pulumi up --yes", async () => {
