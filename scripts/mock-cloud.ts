@@ -180,6 +180,7 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "kubernetes:core/v1:Secret",
             "kubernetes:core/v1:ServiceAccount",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
             "kubernetes:rbac.authorization.k8s.io/v1:Role",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
             "kubernetes:storage.k8s.io/v1:StorageClass",

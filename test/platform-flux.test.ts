@@ -35,6 +35,42 @@ describe("platform: flux", () => {
                 }
             });
 
+            it("locks Flux down for tenants: no cluster-admin for the controllers, no cross-namespace references, no remote bases", () => {
+                for (const cluster of clustersOf(stack)) {
+                    const values = valuesOf(addonOf(doc, cluster.name, "flux").release);
+                    // The chart then adds --no-cross-namespace-refs=true and --default-service-account=default
+                    // to kustomize- and helm-controller, and binds them only to impersonation (flux2 2.18.3 templates).
+                    assert.deepEqual(values.multitenancy, { enabled: true, defaultServiceAccount: "default", privileged: false });
+                    assert.deepEqual(values.kustomizeController.container.additionalArgs, ["--no-remote-bases=true"]);
+                }
+            });
+
+            it("the platform's Kustomizations apply as platform-reconciler, bound to cluster-admin before their first sync", () => {
+                const repo = repository();
+                for (const cluster of clustersOf(stack)) {
+                    const flux = addonOf(doc, cluster.name, "flux");
+                    const accounts = flux.children.filter((r) => r.type === "kubernetes:core/v1:ServiceAccount");
+                    const bindings = flux.children.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
+                    if (!repo) {
+                        assert.equal(accounts.length + bindings.length, 0, "no cluster-admin account without a platform repository");
+                        continue;
+                    }
+                    assert.deepEqual(
+                        accounts.map((a) => a.inputs.metadata),
+                        [{ name: "platform-reconciler", namespace: "flux-system" }],
+                    );
+                    assert.equal(bindings.length, 1);
+                    assert.deepEqual(bindings[0].inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" });
+                    assert.deepEqual(bindings[0].inputs.subjects, [{ kind: "ServiceAccount", name: "platform-reconciler", namespace: "flux-system" }]);
+                    const kustomizations = ofKind(flux.children, KUSTOMIZATION);
+                    assert.equal(kustomizations.length, 2);
+                    for (const k of kustomizations) {
+                        assert.equal(specOf(k).serviceAccountName, "platform-reconciler", k.name);
+                        assertDependsOn(k, bindings[0]);
+                    }
+                }
+            });
+
             it("syncs the platform repository as controllers, then configs (when the stack names one)", () => {
                 const repo = repository();
                 for (const cluster of clustersOf(stack)) {

@@ -78,6 +78,7 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "backup-bucket-complete",
                 "velero-snapshots-through-csi",
                 "tenant-namespace-isolated",
+                "cluster-role-binding-accounts",
                 "identity-grant-no-wildcard",
                 "eks-node-imdsv2",
                 "node-no-public-ip",

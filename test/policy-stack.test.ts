@@ -1,5 +1,6 @@
 /**
- * The stack policies (backup-bucket-complete, tenant-namespace-isolated), the enforcement
+ * The stack policies (backup-bucket-complete, tenant-namespace-isolated,
+ * cluster-role-binding-accounts), the enforcement
  * level per stack, and the offline runner's verdict. Hand-built stacks, plus the real local
  * render for the tenant policy.
  */
@@ -9,6 +10,7 @@ import { enforcementFor } from "../policy/enforcement";
 import { checkRender, ResourceInput, runPolicy } from "../policy/offline";
 import { backupBucketComplete } from "../policy/policies/backups";
 import { chartVersionExact } from "../policy/policies/charts";
+import { clusterRoleBindingAccounts } from "../policy/policies/rbac";
 import { TENANT_LABEL, tenantNamespaceIsolated } from "../policy/policies/tenants";
 import { renderStack } from "./mocks";
 
@@ -89,6 +91,46 @@ describe("policy: tenant-namespace-isolated (stack)", () => {
         const tenants = doc.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && JSON.stringify(r.inputs).includes(TENANT_LABEL));
         assert.equal(tenants.length, 2, "the local stack has two tenants");
         assert.deepEqual(await violations(tenantNamespaceIsolated, doc.resources), []);
+    });
+});
+
+describe("policy: cluster-role-binding-accounts (stack)", () => {
+    const on = (cluster: string) => ({ provider: `urn:pulumi:s::platform::pulumi:providers:kubernetes::${cluster}` });
+    const binding = (name: string, subjects: object[], cluster = "a") =>
+        res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name, { metadata: { name }, roleRef: { kind: "ClusterRole", name: "cluster-admin" }, subjects }, on(cluster));
+    const tenantNs = (ns: string, cluster: string) => res("kubernetes:core/v1:Namespace", `${cluster}-${ns}-ns`, { metadata: { name: ns, labels: { [TENANT_LABEL]: ns } } }, on(cluster));
+    const account = (namespace: string, name: string) => ({ kind: "ServiceAccount", name, namespace });
+
+    it("passes a named service account of a platform namespace, also where another cluster has a tenant of that name", async () => {
+        assert.deepEqual(await violations(clusterRoleBindingAccounts, [binding("flux", [account("flux-system", "platform-reconciler")]), tenantNs("flux-system", "b")]), []);
+    });
+
+    it("fails users, groups, default accounts and tenants' accounts, one message each", async () => {
+        const found = await violations(clusterRoleBindingAccounts, [
+            binding("people", [{ kind: "User", name: "alice" }, { kind: "Group", name: "admins" }]),
+            binding("defaults", [account("flux-system", "default")]),
+            binding("tenant", [account("team-a", "gitops-reconciler")]),
+            binding("empty", []),
+            tenantNs("team-a", "a"),
+        ]);
+        assert.deepEqual(found, [
+            "people: binds User alice; only service accounts may be bound cluster-wide",
+            "people: binds Group admins; only service accounts may be bound cluster-wide",
+            "defaults: binds the default service account of flux-system, which every pod and Flux object without an account of its own runs as",
+            "tenant: binds team-a/gitops-reconciler in a tenant namespace; tenants get namespaced roles only",
+            "empty: ClusterRoleBinding has no subjects",
+        ]);
+    });
+
+    it("passes the staging render, which binds the platform's reconciler", async () => {
+        const doc = await renderStack("staging");
+        const bindings = doc.resources.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
+        const reconciler = [account("flux-system", "platform-reconciler")];
+        assert.deepEqual(
+            bindings.map((b) => [b.name, b.inputs.subjects]),
+            ["stg-aws-use1", "stg-azure-weu", "stg-gcp-euw4"].map((cluster) => [`${cluster}-platform-flux-platform-reconciler`, reconciler]),
+        );
+        assert.deepEqual(await violations(clusterRoleBindingAccounts, doc.resources), []);
     });
 });
 

@@ -165,8 +165,13 @@ for (const { title, stack, file } of CASES) {
                         assert.equal(input(sync, "spec.targetNamespace"), t.name);
                         assert.deepEqual(input(sync, "spec.sourceRef"), { kind: "GitRepository", name: input(source, "metadata.name") });
                         assert.equal(input(sync, "spec.suspend"), c.restore !== undefined);
+                        // Flux's lockdown (platform/flux.ts) applies a Kustomization as this account; without one, as `default`, bound to nothing.
                         const account = input(sync, "spec.serviceAccountName");
-                        assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account), `no ServiceAccount ${account}`);
+                        assert.equal(account, "gitops-reconciler");
+                        assert.equal(input(sync, "metadata.namespace"), t.name);
+                        assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account && input(r, "metadata.namespace") === t.name), `no ServiceAccount ${account} in ${t.name}`);
+                        const defaults = doc.resources.filter((r) => cluster(r) && r.type.endsWith("RoleBinding") && (r.inputs.subjects as Raw[]).some((s) => s.kind === "ServiceAccount" && s.name === "default" && s.namespace === t.name));
+                        assert.deepEqual(defaults, [], "the namespace's default account must stay unbound");
                         const grants = doc.resources.filter((r) => cluster(r) && r.type.endsWith("RoleBinding") && (r.inputs.subjects as Raw[]).some((s) => s.kind === "ServiceAccount" && s.name === account && s.namespace === t.name));
                         assert.deepEqual(grants.map((g) => [g.type, input(g, "metadata.namespace"), input(g, "roleRef.name")]), [[ROLE_BINDING, t.name, "edit"]]);
                         const flux = releaseOn(doc, c.name, "flux2");

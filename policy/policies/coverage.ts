@@ -1,7 +1,7 @@
 /**
  * The pack fails closed: every resource type in a stack is either inspected by one of its
  * policies or listed below with the reason it needs none. A type that is neither (a new
- * cloud's cluster, a new add-on's objects, a ClusterRoleBinding) is a violation until someone
+ * cloud's cluster, a new add-on's objects, a ClusterRole) is a violation until someone
  * decides how it is policed, instead of passing unseen.
  */
 import { StackValidationPolicy } from "@pulumi/policy";
@@ -67,7 +67,7 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         ],
     },
     {
-        why: "objects inside the cluster: Kyverno admits them, the add-on and tenant tests check them; namespaced RBAC only (a ClusterRoleBinding would be refused here)",
+        why: "objects inside the cluster: Kyverno admits them, the add-on and tenant tests check them; RBAC: namespaced roles, and cluster-wide bindings only as cluster-role-binding-accounts allows",
         types: [
             "kubernetes:core/v1:ConfigMap",
             "kubernetes:core/v1:Secret",

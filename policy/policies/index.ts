@@ -7,6 +7,7 @@ import { clusterPrivateAndEncrypted } from "./clusters";
 import { resourceTypesKnown } from "./coverage";
 import { identityGrantScoped } from "./identity";
 import { eksNodeImdsv2, nodeNoPublicIp, nodePoolBoundedAutoscaling } from "./nodes";
+import { clusterRoleBindingAccounts } from "./rbac";
 import { tenantNamespaceIsolated } from "./tenants";
 
 /** The policies that inspect resources, in the order a reader meets them in docs/operations.md. */
@@ -18,6 +19,7 @@ export const guards: readonly PlatformPolicy[] = [
     backupBucketComplete,
     veleroSnapshotsThroughCsi,
     tenantNamespaceIsolated,
+    clusterRoleBindingAccounts,
     identityGrantScoped,
     eksNodeImdsv2,
     nodeNoPublicIp,
