@@ -17,6 +17,7 @@ const LIBRARIES = new Set([
     "scripts/render-diff-rules.ts",
     "scripts/render-diff-markdown.ts",
     "scripts/render-summary.ts",
+    "scripts/chart-checks.ts",
     "scripts/integration/checks.ts",
     "scripts/integration/control-plane.ts",
     "scripts/integration/engine.ts",
@@ -42,6 +43,7 @@ describe("command-line scripts", () => {
             "policy/offline.ts",
             "scripts/alert-rules.ts",
             "scripts/bench.ts",
+            "scripts/check-chart-values.ts",
             "scripts/config-reference.ts",
             "scripts/engine-bench.ts",
             "scripts/engine-recovery.ts",
@@ -75,12 +77,12 @@ describe("render at the terminal", () => {
         assert.equal(run.status, 0, run.stderr);
         const lines = run.stdout.split("\n");
         // Counted from the JSON render by name prefix (grep -c '"name": "prod-aws-use1[-"]').
-        assert.equal(lines[0], "stack production: 365 resources, 32 protected, 103 types");
+        assert.equal(lines[0], "stack production: 383 resources, 32 protected, 105 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "156", "13"],
-            ["prod-azure-weu", "100", "12"],
-            ["prod-gcp-euw4", "109", "7"],
+            ["prod-aws-use1", "162", "13"],
+            ["prod-azure-weu", "106", "12"],
+            ["prod-gcp-euw4", "115", "7"],
         ]);
         assert.ok(lines.includes("         29  kubernetes:core/v1:Namespace"), run.stdout);
     });
@@ -90,7 +92,7 @@ describe("render at the terminal", () => {
         assert.equal(run.status, 0, run.stderr);
         const doc = JSON.parse(run.stdout);
         assert.equal(doc.stack, "local");
-        assert.equal(doc.resources.length, 79);
+        assert.equal(doc.resources.length, 83);
     });
 
     it("bad arguments are one line: no --stack, an unknown stack, an unknown format", () => {

@@ -2,7 +2,8 @@
  * The add-on registry: one declaration per add-on, and everything else that lists add-ons
  * derives from it: the stack's `platform:addons` schema, the namespaces a tenant may not take,
  * the namespaces tenants accept traffic from, Kyverno's exclusions and Velero's platform
- * backups (platform/index.ts), the integration stack, the tests and the docs' table.
+ * backups (platform/index.ts), the PodMonitors that scrape the add-ons (monitoring.ts), the
+ * integration stack, the tests and the docs' table.
  *
  * Adding an add-on: one entry here and its file `<file>.ts` in this folder, which exports
  * `install(name, context, links, opts)` (its component from the stack's settings). A test
@@ -21,7 +22,7 @@ import type { AddonsConfig, ChartsConfig } from "../config-schema";
 import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
 import type { PlatformCluster } from "../types";
-import { ChartPin, charts } from "../versions";
+import { ChartPin, chartName, charts } from "../versions";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
@@ -38,6 +39,23 @@ export interface AddonContext {
     readonly restoring: boolean;
     /** The domain the shared Gateway serves: the cluster's `dns.domain`, or `<cluster>.localhost`. */
     readonly domain: string;
+}
+
+/**
+ * A metrics endpoint of an add-on's pods, scraped by a PodMonitor the monitoring add-on owns.
+ * Not the charts' own ServiceMonitors: those are the monitoring CRDs' kinds, so Helm would
+ * refuse each chart until kube-prometheus-stack had installed, and the add-ons could no longer
+ * install in parallel (or without monitoring).
+ */
+export interface ScrapeTarget {
+    /** The PodMonitor's name (its series carry `job="monitoring/<job>"`). */
+    readonly job: string;
+    /** Labels of the pods that serve it, in the add-on's namespace (the chart's, or the controller's for pods it creates). */
+    readonly podLabels: Readonly<Record<string, string>>;
+    /** The container port's name. */
+    readonly port: string;
+    /** Default: /metrics. */
+    readonly path?: string;
 }
 
 export interface AddonDeclaration {
@@ -60,6 +78,8 @@ export interface AddonDeclaration {
      * chart-values.ts): the keys its identity, exclusions, backups or pins rest on.
      */
     readonly guardedValues: readonly GuardedValue[];
+    /** Its metrics endpoints that the platform scrapes (alert-rules.ts uses their series); `[]` for none. */
+    readonly scrape: readonly ScrapeTarget[];
     /** Its component module (`install`), loaded when a Platform is built. */
     readonly load: () => unknown;
 }
@@ -73,6 +93,8 @@ export const addons = {
         chart: charts.certManager,
         podSecurity: "restricted",
         tenantIngress: false,
+        // Controller, webhook and cainjector each serve `http-metrics`; certificate expiry comes from the controller.
+        scrape: [{ job: "cert-manager", podLabels: { "app.kubernetes.io/instance": chartName(charts.certManager) }, port: "http-metrics" }],
         settings: (env: Environment) =>
             addonSettings({
                 /** ACME account e-mail; required when any cluster has `dns`. */
@@ -95,6 +117,8 @@ export const addons = {
         chart: charts.velero,
         podSecurity: "restricted",
         tenantIngress: false,
+        // The server's backup metrics (`metrics.enabled` in velero.ts).
+        scrape: [{ job: "velero", podLabels: { "app.kubernetes.io/name": "velero", "app.kubernetes.io/instance": chartName(charts.velero) }, port: "http-monitoring" }],
         settings: (env: Environment) => addonSettings({ hourlyBackups: z.boolean().default(env === "production") }),
         guardedValues: [
             { path: "serviceAccount.server", why: "its workload identity (read-write on this cluster's bucket only) is bound to this service account and its annotations" },
@@ -116,6 +140,17 @@ export const addons = {
         chart: charts.envoyGateway,
         podSecurity: "restricted",
         tenantIngress: true,
+        scrape: [
+            { job: "envoy-gateway", podLabels: { "control-plane": "envoy-gateway" }, port: "metrics" },
+            // The proxies the controller creates for the Gateway (labels and port from Envoy Gateway v1.9.0's
+            // internal/infrastructure/kubernetes/proxy/resource.go): the gateway's request metrics.
+            {
+                job: "envoy-proxy",
+                podLabels: { "app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway" },
+                port: "metrics",
+                path: "/stats/prometheus",
+            },
+        ],
         settings: () => addonSettings({ httpsRedirect: z.boolean().default(true) }),
         guardedValues: [
             { path: "config.envoyGateway.gateway", why: "the GatewayClass names this controller" },
@@ -130,6 +165,7 @@ export const addons = {
         chart: charts.externalSecrets,
         podSecurity: "restricted",
         tenantIngress: false,
+        scrape: [],
         settings: () => addonSettings({ secretPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*\/$/, "must end with '/', e.g. platform/").default("platform/") }),
         guardedValues: [
             { path: "serviceAccount", why: "its workload identity (the secret prefix only) is bound to this service account and its annotations" },
@@ -148,6 +184,7 @@ export const addons = {
         // Falco reads every process on the node through eBPF: it needs host PID, /proc and /sys.
         podSecurity: "privileged",
         tenantIngress: false,
+        scrape: [],
         settings: () => addonSettings({}),
         guardedValues: [
             { path: "driver", why: "modern eBPF: no kernel module built or downloaded on the nodes" },
@@ -164,6 +201,7 @@ export const addons = {
         chart: charts.flux,
         podSecurity: "restricted",
         tenantIngress: false,
+        scrape: [],
         settings: () => addonSettings({ platformRepository: gitRepository.optional() }),
         guardedValues: [{ path: "multitenancy", why: "tenants' Kustomizations run as their own service account, never as Flux's (multi-tenancy lockdown)" }],
         load: () => require("./flux") as typeof import("./flux"),
@@ -176,6 +214,7 @@ export const addons = {
         // node-exporter needs the host's network, PID namespace and root filesystem.
         podSecurity: "privileged",
         tenantIngress: true,
+        scrape: [],
         settings: (env: Environment) =>
             addonSettings({
                 retention: z.string().regex(/^\d+[hdw]$/, "must be a Prometheus duration such as 30d").default(byEnv(env, { local: "1d", staging: "7d", production: "30d" })),
@@ -201,6 +240,7 @@ export const addons = {
         chart: charts.kyverno,
         podSecurity: "restricted",
         tenantIngress: false,
+        scrape: [],
         settings: (env: Environment) =>
             addonSettings({
                 validationFailureAction: z.enum(["Audit", "Enforce"]).default(env === "production" ? "Enforce" : "Audit"),

@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadIdentity } from "../types";
 import { AddonContext, addons } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const CERT_MANAGER_NAMESPACE = addons.certManager.namespace;
 const SERVICE_ACCOUNT = "cert-manager";
@@ -128,20 +128,24 @@ export function asSolver(solver: pulumi.Input<Record<string, unknown>>): pulumi.
 }
 
 function certManagerValues(highlyAvailable: boolean, identity: WorkloadIdentity | undefined, dns01: boolean, wait: boolean): Record<string, unknown> {
+    // All three elect a leader (the webhook needs none: it is stateless).
     const replicas = highlyAvailable ? 2 : 1;
     return {
         // `crds.enabled` replaced `installCRDs`; `keep` leaves them (and so every Certificate) in place if the release goes.
         crds: { enabled: true, keep: true },
         replicaCount: replicas,
         podDisruptionBudget: { enabled: highlyAvailable },
-        webhook: { replicaCount: replicas, podDisruptionBudget: { enabled: highlyAvailable } },
+        resources: requests("50m", "128Mi"),
+        webhook: { replicaCount: replicas, podDisruptionBudget: { enabled: highlyAvailable }, resources: requests("20m", "64Mi") },
+        // It watches every Secret it injects from: memory grows with their number.
+        cainjector: { replicaCount: replicas, podDisruptionBudget: { enabled: highlyAvailable }, resources: requests("20m", "128Mi") },
         // The default is kube-system, which some managed clusters lock down; the lease belongs with the controller.
         global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
         serviceAccount: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} },
         podLabels: identity?.podLabels ?? {},
         prometheus: { enabled: true },
         // A post-install hook that only waits for the webhook to answer: it goes with `charts.wait`.
-        ...(wait ? {} : { startupapicheck: { enabled: false } }),
+        startupapicheck: { enabled: wait, resources: requests("10m", "32Mi") },
         // The DNS-01 self-check asks public resolvers: a private zone of the same name inside the
         // cluster's network would otherwise hide the challenge record and stall every issuance.
         ...(dns01 ? { dns01RecursiveNameservers: "1.1.1.1:53,8.8.8.8:53", dns01RecursiveNameserversOnly: true } : {}),

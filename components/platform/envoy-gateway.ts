@@ -13,7 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonContext, addons } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const GATEWAY_NAMESPACE = addons.envoyGateway.namespace;
 export const GATEWAY_NAME = "platform";
@@ -48,8 +48,11 @@ export class EnvoyGateway extends HelmAddon {
                 cluster: args.cluster,
                 ...fromRegistry(addons.envoyGateway, args),
                 values: () => ({
-                    deployment: { replicas },
+                    // The controller elects a leader; the proxies it creates get their requests from its defaults (100m/512Mi).
+                    deployment: { replicas, envoyGateway: { resources: requests("100m", "256Mi") } },
                     podDisruptionBudget: { minAvailable: replicas > 1 ? 1 : 0 },
+                    // The pre-install/upgrade hook that writes the controller's and proxies' TLS certificates.
+                    certgen: { job: { resources: requests("10m", "32Mi") } },
                     config: { envoyGateway: { extensionApis: { enableEnvoyPatchPolicy: true } } },
                 }),
             },

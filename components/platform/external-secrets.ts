@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonContext, addons } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, MANAGED_BY_LABEL, MANAGED_BY_VALUE, requests } from "./helm-addon";
 
 export const EXTERNAL_SECRETS_NAMESPACE = addons.externalSecrets.namespace;
 export const SERVICE_ACCOUNT = "external-secrets";
@@ -27,6 +27,7 @@ export class ExternalSecrets extends HelmAddon {
 
     constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         const highlyAvailable = args.cluster.environment === "production";
+        const replicas = highlyAvailable ? 2 : 1;
         super(
             name,
             {
@@ -35,12 +36,16 @@ export class ExternalSecrets extends HelmAddon {
                 identity: { serviceAccount: SERVICE_ACCOUNT, grant: { kind: "secretsRead", prefix: args.secretPrefix } },
                 values: (identity) => ({
                     installCRDs: true,
-                    // Two replicas need leader election, or both would reconcile every secret.
-                    replicaCount: highlyAvailable ? 2 : 1,
+                    // Two replicas need leader election, or both would reconcile every secret; the
+                    // cert-controller elects its leader with the same flag.
+                    replicaCount: replicas,
                     leaderElect: highlyAvailable,
+                    podDisruptionBudget: { enabled: highlyAvailable },
+                    resources: requests("50m", "128Mi"),
                     serviceAccount: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} },
                     podLabels: identity?.podLabels ?? {},
-                    webhook: { replicaCount: highlyAvailable ? 2 : 1 },
+                    webhook: { replicaCount: replicas, podDisruptionBudget: { enabled: highlyAvailable }, resources: requests("20m", "64Mi") },
+                    certController: { replicaCount: replicas, podDisruptionBudget: { enabled: highlyAvailable }, resources: requests("20m", "128Mi") },
                 }),
             },
             opts,

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifacts } from "../versions";
 import { AddonContext, addons } from "./addons";
 import { falcoRulesYaml } from "./falco-rules";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const FALCO_NAMESPACE = addons.falco.namespace;
 /** The file name under /etc/falco/rules.d: loaded after falco_rules.yaml, whose macros it reuses. */
@@ -35,10 +35,11 @@ export class Falco extends HelmAddon {
                     driver: { kind: "modern_ebpf" },
                     // Alerts as JSON lines on stdout, flushed at once: log pipelines pick them up as events.
                     tty: true,
+                    resources: requests("100m", "512Mi"),
                     falco: { json_output: true, json_include_output_property: true },
                     falcoctl: {
                         // Following the artifact would swap rules under a running cluster weekly; pins change in review.
-                        artifact: { follow: { enabled: false } },
+                        artifact: { install: { resources: requests("10m", "32Mi") }, follow: { enabled: false } },
                         config: { artifact: { install: { refs: [artifacts.falcoRules] }, follow: { refs: [artifacts.falcoRules] } } },
                     },
                     customRules: { [PLATFORM_RULES_FILE]: falcoRulesYaml() },

@@ -22,7 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { GitRepositoryConfig } from "../config";
 import { AddonContext, addons } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const FLUX_NAMESPACE = addons.flux.namespace;
 export const PLATFORM_SOURCE = "platform";
@@ -30,6 +30,8 @@ export const CONTROLLERS_KUSTOMIZATION = "platform-controllers";
 export const CONFIGS_KUSTOMIZATION = "platform-configs";
 /** The account the platform's own Kustomizations apply as (cluster-admin; only flux-system's objects can name it). */
 export const PLATFORM_RECONCILER = "platform-reconciler";
+/** The controllers besides kustomize-controller, whose values also carry its lockdown flag. */
+const FLUX_CONTROLLERS = ["sourceController", "helmController", "notificationController"];
 /** What a Kustomization or HelmRelease without `serviceAccountName` applies as: its namespace's `default` account, bound to nothing. */
 export const DEFAULT_RECONCILER = "default";
 
@@ -63,8 +65,14 @@ export class Flux extends HelmAddon {
                     // `privileged: false` drops the chart's cluster-admin binding of kustomize- and
                     // helm-controller; they may only impersonate service accounts.
                     multitenancy: { enabled: true, defaultServiceAccount: DEFAULT_RECONCILER, privileged: false },
-                    // Remote bases would fetch manifests from anywhere, outside the sources Flux verifies.
-                    kustomizeController: { container: { additionalArgs: ["--no-remote-bases=true"] } },
+                    // One replica each, though they elect leaders: source-controller serves artifacts from
+                    // its own pod's storage behind a Service, so a standby replica would answer 404s; Flux
+                    // scales by sharding, and a restarting controller only delays a sync.
+                    ...Object.fromEntries(FLUX_CONTROLLERS.map((controller) => [controller, { resources: requests("100m", "64Mi") }])),
+                    // No remote bases: they would fetch manifests from anywhere, outside the sources Flux verifies.
+                    kustomizeController: { resources: requests("100m", "64Mi"), container: { additionalArgs: ["--no-remote-bases=true"] } },
+                    // The pre-install `flux check` hook.
+                    cli: { resources: requests("10m", "32Mi") },
                     // The components `flux install` deploys by default; image automation would need
                     // write access to the repositories, which nothing here grants.
                     imageAutomationController: { create: false },

@@ -104,6 +104,12 @@ export function withExtraValues(ours: pulumi.Input<Record<string, unknown>>, ext
 }
 
 /**
+ * A container's `resources`: what the scheduler reserves for it. Helm merges it into the
+ * chart's default, so a chart's own limits stay.
+ */
+export const requests = (cpu: string, memory: string) => ({ requests: { cpu, memory } });
+
+/**
  * The Release's `chart` and `repositoryOpts`: the chart's repository, or `<directory>/<chart>`
  * when the stack mirrors charts (config.ts has checked that each is there at its pin). A
  * relative directory stays relative (to the project directory, where Pulumi runs the program

@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig } from "../config";
 import { AddonContext, addons, systemNamespaces } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const KYVERNO_NAMESPACE = addons.kyverno.namespace;
 export type FailureAction = AddonsConfig["kyverno"]["validationFailureAction"];
@@ -49,7 +49,23 @@ export class Kyverno extends HelmAddon {
                 ...fromRegistry(addons.kyverno, args),
                 values: () => ({
                     // Three replicas keep admission available through a node drain; one is enough to try things.
-                    admissionController: { replicas: production ? 3 : 1 },
+                    admissionController: {
+                        replicas: production ? 3 : 1,
+                        container: { resources: requests("100m", "128Mi") },
+                        initContainer: { resources: requests("10m", "64Mi") },
+                    },
+                    // Each elects a leader: a second replica takes over within a lease, and the PDB keeps one through a drain.
+                    ...Object.fromEntries(
+                        ["backgroundController", "cleanupController", "reportsController"].map((controller) => [
+                            controller,
+                            { replicas: production ? 2 : 1, podDisruptionBudget: { enabled: production }, resources: requests("100m", "64Mi") },
+                        ]),
+                    ),
+                    // Hooks: the CRD migration after an upgrade, the webhook cleanup before a delete.
+                    crds: { migration: { podResources: requests("10m", "64Mi") } },
+                    webhooksCleanup: { resources: requests("10m", "64Mi") },
+                    // The `helm test` pods.
+                    test: { resources: requests("10m", "64Mi") },
                     config: {
                         // Not even sent to Kyverno: if Kyverno is down, the platform still heals itself.
                         webhooks: { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excluded }] } },

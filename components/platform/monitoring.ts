@@ -1,6 +1,7 @@
 /**
  * kube-prometheus-stack: Prometheus, Alertmanager, Grafana, node-exporter and
- * kube-state-metrics, plus the platform's alert rules (alert-rules.ts) as a PrometheusRule.
+ * kube-state-metrics, plus the platform's alert rules (alert-rules.ts) as a PrometheusRule
+ * and a PodMonitor for each other add-on's metrics endpoint (the registry's `scrape`).
  *
  * Values checked against kube-prometheus-stack 88.5.3 (charts/kube-prometheus-stack/values.yaml
  * at tag kube-prometheus-stack-88.5.3 of prometheus-community/helm-charts; app v0.93.1,
@@ -10,11 +11,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AddonsConfig } from "../config";
-import { AddonContext, addons } from "./addons";
+import { AddonsConfig, byEnv } from "../config";
+import { AddonContext, addonKeys, addons, ScrapeTarget } from "./addons";
 import { alertRuleGroups } from "./alert-rules";
 import { GATEWAY_NAME, GATEWAY_NAMESPACE } from "./envoy-gateway";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const MONITORING_NAMESPACE = addons.monitoring.namespace;
 /** Service names fixed by `fullnameOverride`, so routes and docs do not depend on the release name. */
@@ -45,6 +46,8 @@ export interface MonitoringArgs extends AddonArgs {
     readonly alertmanagerWebhookUrl?: pulumi.Output<string>;
     /** Secret `platform:grafanaAdminPassword`. Default: a random password (@pulumi/random), generated once and kept in the state. */
     readonly grafanaAdminPassword?: pulumi.Output<string>;
+    /** The other add-ons' metrics endpoints, each in its add-on's namespace (addons.ts `scrape`). Default: none. */
+    readonly scrape?: readonly { readonly namespace: string; readonly target: ScrapeTarget }[];
     /** Install after these. Default: none (installs in parallel with the other add-ons). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -54,6 +57,8 @@ export class Monitoring extends HelmAddon {
     readonly grafanaRoute?: k8s.apiextensions.CustomResource;
     /** The Secret Grafana reads its admin credentials from (`admin-user`, `admin-password`). */
     readonly grafanaAdminSecret: k8s.core.v1.Secret;
+    /** One PodMonitor per scrape target, by job. */
+    readonly podMonitors: Record<string, k8s.apiextensions.CustomResource>;
     /** `https://grafana.<domain>`, or undefined without a route. */
     readonly grafanaUrl: pulumi.Output<string | undefined>;
 
@@ -105,6 +110,23 @@ export class Monitoring extends HelmAddon {
             metadata: { name: "platform-alerts", namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "platform" } },
             spec: { groups: alertRuleGroups },
         });
+        // In this namespace, so they need nothing of the add-on but its pods' labels; Prometheus
+        // selects every PodMonitor (podMonitorSelectorNilUsesHelmValues below).
+        this.podMonitors = Object.fromEntries(
+            (args.scrape ?? []).map(({ namespace, target }) => [
+                target.job,
+                this.customResource(`scrape-${target.job}`, {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PodMonitor",
+                    metadata: { name: target.job, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "platform" } },
+                    spec: {
+                        namespaceSelector: { matchNames: [namespace] },
+                        selector: { matchLabels: target.podLabels },
+                        podMetricsEndpoints: [{ port: target.port, path: target.path ?? "/metrics" }],
+                    },
+                }),
+            ]),
+        );
 
         if (route && grafanaHost) {
             const gateway = route.gateway ?? { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE };
@@ -135,9 +157,20 @@ export interface MonitoringLinks {
 
 /** The Platform's entry (addons.ts): retention and volume from the settings, the webhook from the secrets. */
 export function install(name: string, { cluster, charts, addons: settings, secrets }: AddonContext, links: MonitoringLinks, opts?: pulumi.ComponentResourceOptions): Monitoring {
+    // Every enabled add-on's endpoints, whether or not it installs before this one: a PodMonitor only names labels.
+    const scrape = addonKeys.filter((key) => settings[key].enabled).flatMap((key) => addons[key].scrape.map((target) => ({ namespace: addons[key].namespace, target })));
     return new Monitoring(
         name,
-        { cluster, charts, extraValues: settings.monitoring.values, settings: settings.monitoring, grafanaRoute: links.grafanaRoute, alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl, grafanaAdminPassword: secrets.grafanaAdminPassword },
+        {
+            cluster,
+            charts,
+            extraValues: settings.monitoring.values,
+            settings: settings.monitoring,
+            grafanaRoute: links.grafanaRoute,
+            alertmanagerWebhookUrl: secrets.alertmanagerWebhookUrl,
+            grafanaAdminPassword: secrets.grafanaAdminPassword,
+            scrape,
+        },
         opts,
     );
 }
@@ -159,6 +192,8 @@ function values(args: MonitoringArgs, grafanaHost: string | undefined, grafanaUr
         prometheus: {
             prometheusSpec: {
                 retention: args.settings.retention,
+                // Memory follows the number of series, which grows with the cluster.
+                resources: requests("200m", byEnv(args.cluster.environment, { local: "512Mi", staging: "1Gi", production: "2Gi" })),
                 storageSpec: {
                     volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.settings.storageSize } } } },
                 },
@@ -171,11 +206,27 @@ function values(args: MonitoringArgs, grafanaHost: string | undefined, grafanaUr
             },
         },
         alertmanager: {
-            alertmanagerSpec: { secrets: webhook ? [WEBHOOK_SECRET] : [] },
+            alertmanagerSpec: { secrets: webhook ? [WEBHOOK_SECRET] : [], resources: requests("10m", "64Mi") },
             ...(webhook ? { config: alertmanagerConfig() } : {}),
         },
+        // One replica each: the operator and kube-state-metrics elect no leader (a second
+        // kube-state-metrics would export every series twice), and Grafana keeps its database in the pod.
+        prometheusOperator: {
+            resources: requests("50m", "128Mi"),
+            // The sidecar that reloads Prometheus and Alertmanager on a config change (the operator adds it).
+            prometheusConfigReloader: { resources: requests("10m", "32Mi") },
+            // Hook jobs that create and patch the operator's admission webhook certificate.
+            admissionWebhooks: { patch: { resources: requests("10m", "32Mi") } },
+        },
+        "kube-state-metrics": { resources: requests("50m", "128Mi") },
+        "prometheus-node-exporter": { resources: requests("20m", "32Mi") },
         grafana: {
             fullnameOverride: GRAFANA_SERVICE,
+            resources: requests("50m", "128Mi"),
+            // The dashboard and datasource sidecars.
+            sidecar: { resources: requests("10m", "64Mi") },
+            // The `helm test` pod.
+            testFramework: { resources: requests("10m", "32Mi") },
             // Credentials from a Secret this component owns: nothing secret passes through Helm values.
             admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
             // Links and redirects Grafana generates must point at the public URL, not the pod.

@@ -12,7 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage, IdentityGrant } from "../types";
 import { AddonContext, addons, systemNamespaces } from "./addons";
-import { AddonArgs, fromRegistry, HelmAddon } from "./helm-addon";
+import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
 export const VELERO_NAMESPACE = addons.velero.namespace;
 const SERVICE_ACCOUNT = "velero";
@@ -79,11 +79,17 @@ export class Velero extends HelmAddon {
                         imagePullPolicy: "IfNotPresent",
                         volumeMounts: [{ mountPath: "/target", name: "plugins" }],
                         securityContext: containerSecurityContext,
+                        // It only copies the plugin binary into the shared volume.
+                        resources: requests("10m", "32Mi"),
                     })),
                     // The image's user is named (cnb), so the kubelet can only check runAsNonRoot against a number;
                     // fsGroup lets the non-root user read a projected cloud token.
                     podSecurityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
                     containerSecurityContext,
+                    // One replica: the server is a singleton (no leader election), and two would run every backup twice.
+                    resources: requests("100m", "128Mi"),
+                    // The pre-install/upgrade hook that applies Velero's CRDs.
+                    upgradeJobResources: requests("50m", "128Mi"),
                     serviceAccount: { server: { name: SERVICE_ACCOUNT, annotations: identity?.serviceAccountAnnotations ?? {} } },
                     podLabels: identity?.podLabels ?? {},
                     // Credentials, when the store needs them, are referenced per location (spec.credential).

@@ -88,6 +88,7 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
             "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
             "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository",
             "kubernetes:kyverno.io/v1:ClusterPolicy",
+            "kubernetes:monitoring.coreos.com/v1:PodMonitor",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
             "kubernetes:velero.io/v1:BackupStorageLocation",
             "kubernetes:velero.io/v1:Schedule",
