@@ -16,7 +16,7 @@ const clusters = config.clusters.map((clusterConfig) => {
     const withCluster = { providers: { kubernetes: cluster.provider } };
     const platform = new Platform(
         `${cluster.name}-platform`,
-        { cluster, clusterConfig, addons: config.addons, charts: config.charts, secrets: config.secrets },
+        { cluster, clusterConfig, addons: config.addons, charts: config.charts, secrets: config.secrets, backupSource: config.backupSources.get(cluster.name) },
         withCluster,
     );
     for (const tenant of tenants) {

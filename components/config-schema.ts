@@ -46,14 +46,30 @@ const nodePool = z
         }
     });
 
+/**
+ * Whose backups a restore reads, when not this cluster's own: another cluster of this stack, or
+ * of another stack of the project (a drill stack reading production's). Its store is attached
+ * read-only; config.ts finds the cluster in `Pulumi.<stack>.yaml` and names its store exactly as
+ * that stack does (components/clusters/).
+ */
+const restoreSource = z.strictObject({
+    /** The stack that wrote the backups; its `Pulumi.<stack>.yaml` must be in the project directory. Default: this stack. */
+    stack: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, "must be a stack name (letters, digits, _ . -)")
+        .optional(),
+    /** The cluster, in that stack, that wrote the backups. */
+    cluster: dnsLabel,
+});
+
 const restore = z
     .strictObject({
         /** Restore this exact Velero backup. */
         backupName: dnsLabel.optional(),
         /** Or restore the latest successful backup of this schedule (e.g. tenants-daily). */
         schedule: dnsLabel.optional(),
-        /** Read the backup from another cluster's bucket (attached read-only). Default: this cluster's own. */
-        sourceCluster: dnsLabel.optional(),
+        /** Read the backup from another cluster's store (attached read-only). Default: this cluster's own. */
+        source: restoreSource.optional(),
     })
     .refine((r) => (r.backupName === undefined) !== (r.schedule === undefined), "set exactly one of backupName or schedule");
 
@@ -413,4 +429,5 @@ export type AddonsConfig = PlatformSettings["addons"];
 export type ChartsConfig = PlatformSettings["charts"];
 export type TenantConfig = PlatformSettings["tenants"][number];
 export type RestoreConfig = z.output<typeof restore>;
+export type RestoreSourceConfig = z.output<typeof restoreSource>;
 export type GitRepositoryConfig = z.output<typeof gitRepository>;

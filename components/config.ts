@@ -10,7 +10,8 @@ import * as path from "path";
 import YAML from "yaml";
 import { AddonKey, addonKeys, addons } from "./platform/addons";
 import { chartName } from "./versions";
-import { crossReferenceIssues, Environment, environments, formatPath, messageOfIssue, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
+import { ClusterConfig, clusterSchema, crossReferenceIssues, Environment, environments, formatPath, messageOfIssue, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
+import type { BackupSource } from "./types";
 
 export * from "./config-schema";
 
@@ -22,6 +23,8 @@ export interface PlatformConfig extends PlatformSettings {
     readonly stack: string;
     /** The schema's secret keys (config-schema.ts), each a secret Output when set. */
     readonly secrets: { readonly [K in SecretKey]?: pulumi.Output<NonNullable<SecretValues[K]>> };
+    /** Per cluster name, the store its `restore.source` names, found in the source stack's file. */
+    readonly backupSources: ReadonlyMap<string, BackupSource>;
 }
 
 /** A stack configuration a user can fix: printed by Pulumi without a stack trace. */
@@ -130,13 +133,87 @@ export function loadConfig(): PlatformConfig {
     }
     if (!settings || !secretValues || problems.length) throw new ConfigError(problems);
 
+    const stack = pulumi.getStack();
+    const sources = resolveBackupSources(settings.clusters, stack, process.cwd());
+    if (sources.problems.length) throw new ConfigError(sources.problems);
+
     const clusters = settings.clusters.map((c) => (c.cloud === "existing" ? { ...c, kubeconfig: { ...c.kubeconfig, path: expandHome(c.kubeconfig.path) } } : c));
     const { directory } = settings.charts;
     return {
         ...settings,
         clusters,
         charts: { ...settings.charts, directory: directory === undefined ? undefined : expandHome(directory) },
-        stack: pulumi.getStack(),
+        stack,
+        backupSources: sources.sources,
         secrets: Object.fromEntries(secretKeys.map((key) => [key, secretValues[key] === undefined ? undefined : pulumi.secret(secretValues[key])])),
     };
+}
+
+export interface BackupSources {
+    readonly sources: Map<string, BackupSource>;
+    readonly problems: string[];
+}
+
+/**
+ * The cluster each `restore.source` names, read from `Pulumi.<source.stack>.yaml` in
+ * `projectDir` (this stack's own settings when `stack` is left out or is this stack), and
+ * validated by the same schema as that stack's: the clusters then name its store exactly as the
+ * source stack does. Errors name the restoring cluster's path.
+ */
+export function resolveBackupSources(clusters: readonly ClusterConfig[], stack: string, projectDir: string): BackupSources {
+    const sources = new Map<string, BackupSource>();
+    const problems: string[] = [];
+    clusters.forEach((c, i) => {
+        const wanted = c.restore?.source;
+        if (!wanted) return;
+        const at = `clusters[${i}].restore.source`;
+        const sourceStack = wanted.stack ?? stack;
+        if (sourceStack === stack && wanted.cluster === c.name) {
+            problems.push(`${at}: names this cluster's own store; leave source out to restore from it`);
+            return;
+        }
+        const found = sourceStack === stack ? { candidates: clusters as unknown[], env: undefined } : readStackClusters(sourceStack, projectDir);
+        if ("problem" in found) {
+            problems.push(`${at}.stack: ${found.problem}`);
+            return;
+        }
+        const raw = found.candidates.find((x) => isRecord(x) && x.name === wanted.cluster);
+        if (raw === undefined) {
+            const names = found.candidates.flatMap((x) => (isRecord(x) && typeof x.name === "string" ? [x.name] : []));
+            problems.push(`${at}.cluster: stack ${sourceStack} has no cluster "${wanted.cluster}" (its clusters: ${names.join(", ") || "none"})`);
+            return;
+        }
+        const parsed = found.env === undefined ? { success: true as const, data: raw as ClusterConfig } : clusterSchema(found.env).safeParse(raw);
+        if (!parsed.success) {
+            const first = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${messageOfIssue(issue)}`).join("; ");
+            problems.push(`${at}.cluster: "${wanted.cluster}" in Pulumi.${sourceStack}.yaml is not a valid cluster (${first})`);
+            return;
+        }
+        if (parsed.data.cloud !== c.cloud) {
+            problems.push(`${at}.cluster: "${wanted.cluster}" in stack ${sourceStack} is a ${parsed.data.cloud} cluster and this one is ${c.cloud}; Velero restores from a store of its own cloud`);
+            return;
+        }
+        if (parsed.data.cloud === "existing" && !parsed.data.backup) {
+            problems.push(`${at}.cluster: "${wanted.cluster}" in stack ${sourceStack} has no backup endpoint (clusters[].backup), so it has no backups to restore`);
+            return;
+        }
+        sources.set(c.name, { stack: sourceStack, cluster: parsed.data });
+    });
+    return { sources, problems };
+}
+
+/** The raw `platform:clusters` of another stack's file, and its environment (for the schema's defaults). */
+function readStackClusters(stack: string, projectDir: string): { candidates: unknown[]; env: Environment } | { problem: string } {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return { problem: `no stack file ${file}: the source stack's file must be in the project directory` };
+    let doc: unknown;
+    try {
+        doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        return { problem: `${file} is not valid YAML (${(error as Error).message.split("\n")[0]})` };
+    }
+    const config = isRecord(doc) && isRecord(doc.config) ? doc.config : {};
+    const clusters = config[`${PROJECT}:clusters`];
+    const env = config[`${PROJECT}:environment`];
+    return { candidates: Array.isArray(clusters) ? clusters : [], env: environments.includes(env as Environment) ? (env as Environment) : "staging" };
 }

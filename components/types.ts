@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cloud, Environment } from "./config-schema";
+import { ClusterConfig, Cloud, Environment } from "./config-schema";
 
 /**
  * What a workload identity may reach. Each grant names exactly one resource; the cluster
@@ -30,6 +30,15 @@ export interface WorkloadIdentity {
     readonly clientId?: pulumi.Output<string>;
     /** The cloud resources that make the identity; dependents wait for them. */
     readonly resources: pulumi.Resource[];
+}
+
+/**
+ * Another cluster's backups, for a restore (`clusters[].restore.source`): that cluster's
+ * config entry in its own stack, so its store is named exactly as that stack names it.
+ */
+export interface BackupSource {
+    readonly stack: string;
+    readonly cluster: ClusterConfig;
 }
 
 /** Where Velero keeps backups, in Velero's own terms. */
@@ -92,8 +101,11 @@ export interface PlatformCluster {
 
     /** Creates a cloud identity for `namespace/serviceAccount`, scoped to exactly what `grant` names. */
     workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity;
-    /** Velero's bucket (created once, retained on delete). `sourceCluster` attaches another cluster's bucket. */
-    backupStorage(sourceCluster?: string): BackupStorage;
+    /**
+     * Velero's bucket (created once, retained on delete), or with `source` another cluster's
+     * store (of this cloud), attached without managing it.
+     */
+    backupStorage(source?: BackupSource): BackupStorage;
     /**
      * The External Secrets `provider` block for this cloud's secret manager, authenticating as
      * `serviceAccount` (whose identity holds a `secretsRead` grant for `prefix`).

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RenderDocument } from "../scripts/render-program";
-import { buildCluster, clusterConfigs, list, one, statements, typed } from "./clusters-fixtures";
+import { buildCluster, clusterConfigs, list, one, renamedSource, statements, typed } from "./clusters-fixtures";
 import { renderStack, valueOf } from "./mocks";
 
 const CLUSTER = "aws:eks/cluster:Cluster";
@@ -151,7 +151,7 @@ describe("EksCluster adapters", () => {
                 velero: cluster.workloadIdentity("velero", "velero", { kind: "backupStorage", access: "readWrite", storage }),
                 dns: cluster.workloadIdentity("cert-manager", "cert-manager", { kind: "dnsZone", zone: "Z0000000000STAGINGAWS" }),
                 secrets: cluster.workloadIdentity("team-a", "tenant-secrets", { kind: "secretsRead", prefix: "tenants/team-a/" }),
-                again: cluster.workloadIdentity("velero", "velero", { kind: "backupStorage", access: "readOnly", storage: cluster.backupStorage("stg-aws-old") }),
+                again: cluster.workloadIdentity("velero", "velero", { kind: "backupStorage", access: "readOnly", storage: cluster.backupStorage(renamedSource("staging", "aws", "stg-aws-old")) }),
             };
         });
 
@@ -171,7 +171,16 @@ describe("EksCluster adapters", () => {
         assert.ok(Object.values(trust.Condition!.StringEquals).includes("system:serviceaccount:velero:velero"));
         assert.equal(await valueOf(pulumi.output(used.velero.serviceAccountAnnotations)).then((a) => a["eks.amazonaws.com/role-arn"]), `arn:aws:iam::111111111111:role/${role.inputs.name}`);
         const readOnly = statements(one(doc, "aws:iam/rolePolicy:RolePolicy", "stg-aws-use1-velero-velero-backupStorage-396132").inputs.policy);
-        assert.deepEqual(readOnly.flatMap((s) => list(s.Action)).filter((a) => a.startsWith("s3:Put") || a.startsWith("s3:Delete")), []);
+        // Read-only for backups; the one write is the restore's own log and results (Velero puts them under restores/).
+        const old = "arn:aws:s3:::velero-stg-aws-old-82cad5f3";
+        assert.deepEqual(
+            readOnly.map((s) => [list(s.Action), list(s.Resource)]),
+            [
+                [["s3:ListBucket", "s3:GetBucketLocation"], [old]],
+                [["s3:GetObject"], [`${old}/*`]],
+                [["s3:PutObject"], [`${old}/restores/*`]],
+            ],
+        );
         assert.equal(used.again.resources.length, 3);
     });
 

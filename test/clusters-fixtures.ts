@@ -4,7 +4,7 @@
  */
 import { createCluster } from "../components/clusters";
 import { ClusterConfig, PlatformConfig, validateSettings } from "../components/config";
-import { PlatformCluster } from "../components/types";
+import { BackupSource, PlatformCluster } from "../components/types";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings, record, stackConfig } from "./mocks";
 
@@ -27,7 +27,7 @@ export async function buildCluster<T>(stack: string, cloud: CloudName, use: (clu
     if (!settings) throw new Error(`invalid settings:\n${problems.join("\n")}`);
     const config = settings.clusters.find((c) => c.cloud === cloud);
     if (!config) throw new Error(`no ${cloud} cluster in ${stack}`);
-    const platform: PlatformConfig = { ...settings, stack, secrets: {} };
+    const platform: PlatformConfig = { ...settings, stack, secrets: {}, backupSources: new Map() };
     let cluster: PlatformCluster | undefined;
     let used: T | undefined;
     const doc = await record(stack, stackConfig({}), () => {
@@ -68,3 +68,6 @@ export const list = (value: string | string[] | undefined): string[] => (value =
 
 /** Resources of a type whose URN lies under the component of `cluster` (its children, not the add-ons'). */
 export const ownedBy = (doc: RenderDocument, type: string, componentType: string) => typed(doc, type).filter((r) => r.urn.includes(`${componentType}$`));
+
+/** A restore source: `stack`'s first `cloud` cluster under another name (as a renamed or older cluster would be). */
+export const renamedSource = (stack: string, cloud: CloudName, name: string): BackupSource => ({ stack, cluster: { ...clusterConfigs(stack, cloud)[0], name } });

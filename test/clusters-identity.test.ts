@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster, WorkloadIdentity } from "../components/types";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
-import { buildCluster, CloudName, statements } from "./clusters-fixtures";
+import { buildCluster, CloudName, renamedSource, statements } from "./clusters-fixtures";
 import { renderStack, valueOf } from "./mocks";
 
 const ZONES: Record<CloudName, string> = {
@@ -19,7 +19,7 @@ const ZONES: Record<CloudName, string> = {
 /** Six requests, five distinct grants: the third repeats the first. */
 function requestGrants(cluster: PlatformCluster, reversed = false): Record<string, WorkloadIdentity> {
     const own = cluster.backupStorage();
-    const old = cluster.backupStorage(`${cluster.name}-old`);
+    const old = cluster.backupStorage(renamedSource("staging", cluster.cloud as CloudName, `${cluster.name}-old`));
     const requests: [string, () => WorkloadIdentity][] = [
         ["veleroOwn", () => cluster.workloadIdentity("velero", "velero", { kind: "backupStorage", access: "readWrite", storage: own })],
         ["veleroOld", () => cluster.workloadIdentity("velero", "velero", { kind: "backupStorage", access: "readOnly", storage: old })],
@@ -39,9 +39,10 @@ const shortType = (type: string) => type.split(":").pop();
 function access(r: RenderedResource): string {
     switch (r.type) {
         case "aws:iam/rolePolicy:RolePolicy":
+            // A write confined to restores/ (a read-only grant's restore log) is marked as such.
             return statements(r.inputs.policy)
-                .flatMap((s) => [s.Action].flat())
-                .filter((a) => /^(s3:PutObject|s3:GetObject|route53:ChangeResourceRecordSets|secretsmanager:GetSecretValue)$/.test(a!))
+                .flatMap((s) => [s.Action].flat().map((a) => ([s.Resource].flat().every((x) => String(x).endsWith("/restores/*")) ? `${a}(restores/*)` : a)))
+                .filter((a) => /^(s3:PutObject|s3:GetObject|route53:ChangeResourceRecordSets|secretsmanager:GetSecretValue)(\(restores\/\*\))?$/.test(a!))
                 .join(" ");
         case "azure-native:authorization:RoleAssignment":
             return String(r.inputs.roleDefinitionId).split("/").pop()!;
@@ -64,7 +65,7 @@ const EXPECTED: Record<CloudName, Expected> = {
             ["RolePolicy", "stg-aws-use1-cert-manager-cert-manager-dnsZone-4351bc", "stg-aws-use1-cert-manager-cert-manager-dnsZone", "route53:ChangeResourceRecordSets"],
             ["RolePolicy", "stg-aws-use1-team-a-tenant-secrets-secretsRead-2be5c5", "stg-aws-use1-team-a-tenant-secrets-secretsRead", "secretsmanager:GetSecretValue"],
             ["RolePolicy", "stg-aws-use1-team-a-tenant-secrets-secretsRead-e253b8", "stg-aws-use1-team-a-tenant-secrets-secretsRead-2", "secretsmanager:GetSecretValue"],
-            ["RolePolicy", "stg-aws-use1-velero-velero-backupStorage-8dd7a7", "stg-aws-use1-velero-velero-backupStorage-2", "s3:GetObject"],
+            ["RolePolicy", "stg-aws-use1-velero-velero-backupStorage-8dd7a7", "stg-aws-use1-velero-velero-backupStorage-2", "s3:GetObject s3:PutObject(restores/*)"],
             ["RolePolicy", "stg-aws-use1-velero-velero-backupStorage-dc3328", "stg-aws-use1-velero-velero-backupStorage", "s3:GetObject s3:PutObject"],
         ],
         veleroResources: 3,

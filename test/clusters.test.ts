@@ -9,7 +9,7 @@ import { BaseCluster } from "../components/clusters/base";
 import { backupBucketName, poolPhysicalName, subnetCidr } from "../components/clusters/shared";
 import { ClusterConfig, NodePoolConfig, validateSettings } from "../components/config";
 import { readStackConfig, RenderDocument, renderProgram, serialize } from "../scripts/render-program";
-import { buildCluster, byUrn, CloudName, clusterConfigs, typed } from "./clusters-fixtures";
+import { buildCluster, byUrn, CloudName, clusterConfigs, renamedSource, typed } from "./clusters-fixtures";
 import { editedStackFile, loadStackSettings, record, renderStack, stackConfig, valueOf } from "./mocks";
 
 const CLOUDS: Record<CloudName, { component: string; provider: string; cluster: string; pool: string; poolName: string }> = {
@@ -201,7 +201,7 @@ describe("clusters: determinism and helpers", () => {
     for (const cloud of Object.keys(STORAGE) as CloudName[]) {
         it(`${cloud}: backupStorage() creates the storage once and attaches another cluster's without creating it`, async () => {
             const t = STORAGE[cloud];
-            const { doc, used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage(), cluster.backupStorage(`${t.cluster}-old`)]);
+            const { doc, used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage(), cluster.backupStorage(renamedSource("staging", cloud, `${t.cluster}-old`))]);
             const [first, again, other] = used;
             assert.equal(first, again);
             const storageTypes = doc.resources.filter((r) => r.name === `${t.cluster}-backup` || r.name === `${t.cluster}-data`).map((r) => r.type.split(":").pop());
@@ -212,7 +212,7 @@ describe("clusters: determinism and helpers", () => {
         });
 
         it(`${cloud}: volumes are snapshotted through CSI, never a VolumeSnapshotLocation (no snapshotConfig, own or attached)`, async () => {
-            const { used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage("other")]);
+            const { used } = await buildCluster("staging", cloud, (cluster) => [cluster.backupStorage(), cluster.backupStorage(renamedSource("staging", cloud, "other"))]);
             for (const storage of used) {
                 assert.deepEqual(Object.keys(storage).sort(), ["bucket", "cluster", "config", "csiSnapshots", "pluginImage", "provider", "resources"]);
                 assert.equal(storage.csiSnapshots, true);

@@ -7,6 +7,8 @@ import { loadStackSettings, record, stackConfig, valueOf } from "./mocks";
 const local = validateSettings(loadStackSettings("local")).settings!;
 const config = local.clusters[0];
 if (config.cloud !== "existing") throw new Error("the local stack adopts an existing cluster");
+/** Another adopted cluster writing to the same store: the source of a restore. */
+const oldKind = { stack: "local", cluster: { ...config, name: "old-kind" } };
 
 async function adopt(): Promise<{ cluster: ExistingCluster; doc: Awaited<ReturnType<typeof record>> }> {
     let cluster: ExistingCluster | undefined;
@@ -35,7 +37,7 @@ describe("ExistingCluster", () => {
         assert.deepEqual(await valueOf(pulumi.output(storage.config)), { region: "us-east-1", s3Url: "http://minio.minio.svc.cluster.local:9000", s3ForcePathStyle: "true" });
         assert.ok(storage.credentials && (await pulumi.isSecret(storage.credentials)), "credentials must stay secret");
         assert.match(await valueOf(storage.credentials), /^\[default\]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=s3cr3t\n$/);
-        assert.equal(cluster.backupStorage("old-kind").prefix, "old-kind");
+        assert.equal(cluster.backupStorage(oldKind).prefix, "old-kind");
     });
 
     it("scopes a secrets grant to one namespace per prefix, read-only", async () => {
@@ -78,8 +80,8 @@ describe("ExistingCluster", () => {
     it("hands out its backup storage once per source", async () => {
         const { cluster } = await adopt();
         assert.equal(cluster.backupStorage(), cluster.backupStorage());
-        assert.notEqual(cluster.backupStorage("old-kind"), cluster.backupStorage());
-        assert.deepEqual([cluster.backupStorage().cluster, cluster.backupStorage("old-kind").cluster], ["local-kind", "old-kind"]);
+        assert.notEqual(cluster.backupStorage(oldKind), cluster.backupStorage());
+        assert.deepEqual([cluster.backupStorage().cluster, cluster.backupStorage(oldKind).cluster], ["local-kind", "old-kind"]);
     });
 
     it("has no cloud DNS and no load balancer annotations", async () => {

@@ -9,7 +9,7 @@ import * as path from "path";
 import YAML from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupStorage, IdentityGrant, PlatformCluster, WorkloadIdentity } from "../components/types";
+import { BackupSource, BackupStorage, IdentityGrant, PlatformCluster, WorkloadIdentity } from "../components/types";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
 
@@ -161,7 +161,7 @@ export function descendants(doc: RenderDocument, root: RenderedResource): Render
 
 /**
  * A cluster that records the grants it is asked for and hands out the given backup storage
- * (`sourceCluster` becomes the prefix). Each grant gets its own identity: an annotation, a pod
+ * (the source cluster's name becomes the prefix). Each grant gets its own identity: an annotation, a pod
  * label and a resource (a ConfigMap, standing in for the cloud's) numbered by the grant's call,
  * so a merge that keeps only some grants shows. Resources need a Kubernetes provider from `opts`.
  */
@@ -185,9 +185,10 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
             calls.push({ sa: `${namespace}/${sa}`, grant });
             return identity(`${namespace}/${sa}`, calls.length, opts);
         },
-        backupStorage: (sourceCluster?: string) => {
+        backupStorage: (source?: BackupSource) => {
             if (!storage) throw new Error("this fake cluster has no backup storage");
-            return { ...storage, cluster: sourceCluster ?? "fake", prefix: sourceCluster ?? "fake" };
+            const owner = source?.cluster.name ?? "fake";
+            return { ...storage, cluster: owner, prefix: owner };
         },
         secretStoreProvider: () => ({}),
         dns01Solver: () => undefined,

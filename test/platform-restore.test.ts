@@ -1,6 +1,6 @@
 /**
  * DR rebuild mode on the fixture test/fixtures/Pulumi.dr.yaml: an adopted production cluster
- * whose `restore` block takes the latest tenants-daily backup out of another cluster's bucket.
+ * whose `restore` block takes the latest tenants-daily backup out of the local stack's cluster's store.
  * The issue's acceptance: a Velero Restore that depends on Velero's release and its storage
  * locations, Kyverno in Audit, tenant GitOps held; without `restore`, none of it.
  */
@@ -53,10 +53,10 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
     it("attaches the source cluster's backups read-only under its own prefix, next to the cluster's own", () => {
         const velero = addonOf(doc, CLUSTER, "velero");
         const own = kindNamed(velero.children, BSL, "default").inputs.spec as Raw;
-        const source = kindNamed(velero.children, BSL, "source-prod-kind").inputs.spec as Raw;
+        const source = kindNamed(velero.children, BSL, "source-local-kind").inputs.spec as Raw;
         assert.deepEqual(
             { accessMode: source.accessMode, default: source.default, objectStorage: source.objectStorage },
-            { accessMode: "ReadOnly", default: false, objectStorage: { bucket: "velero", prefix: "prod-kind" } },
+            { accessMode: "ReadOnly", default: false, objectStorage: { bucket: "velero", prefix: "local-kind" } },
         );
         assert.deepEqual({ accessMode: own.accessMode, default: own.default, prefix: own.objectStorage.prefix }, { accessMode: "ReadWrite", default: true, prefix: CLUSTER });
     });

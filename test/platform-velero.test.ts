@@ -12,6 +12,10 @@ import * as k8s from "@pulumi/kubernetes";
 import { Velero } from "../components/platform/velero";
 import { IdentityGrant } from "../components/types";
 import { editedStackFile, loadStackSettings, record, stackConfig } from "./mocks";
+import { validateSettings } from "../components/config";
+
+/** The local stack's adopted cluster: its entry stands in for a restore source's. */
+const localCluster = validateSettings(loadStackSettings("local")).settings!.clusters[0];
 
 const BSL = "velero.io/v1:BackupStorageLocation";
 const SCHEDULE = "velero.io/v1:Schedule";
@@ -191,7 +195,7 @@ describe("Velero on a cluster whose storage snapshots volumes, restoring from an
         const storage = { provider: "gcp", bucket: "velero-bucket", config: { serviceAccount: "x" }, snapshotConfig: { project: "p1" }, pluginImage: "velero/velero-plugin-for-gcp:v1.14.2", csiSnapshots: false, resources: [] };
         const doc = await record("unit", stackConfig({}), () => {
             const provider = new k8s.Provider("fake", { kubeconfig: "fake" });
-            const velero = new Velero("v", { cluster: fakeCluster(calls, storage), sourceCluster: "old", restoring: true }, { providers: { kubernetes: provider } });
+            const velero = new Velero("v", { cluster: fakeCluster(calls, storage), source: { stack: "unit", cluster: { ...localCluster, name: "old" } }, restoring: true }, { providers: { kubernetes: provider } });
             velero.scheduleBackups({ platformNamespaces: ["velero", "cert-manager"] });
         });
         const vsl = doc.resources.find((r) => r.type === "kubernetes:velero.io/v1:VolumeSnapshotLocation")!;

@@ -62,11 +62,14 @@ export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.
         case "backupStorage":
             return pulumi.all([ctx.partition, grant.storage.bucket]).apply(([partition, bucket]) => {
                 const bucketArn = `arn:${partition}:s3:::${bucket}`;
-                const objectActions = grant.access === "readWrite" ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"] : ["s3:GetObject"];
-                return [
-                    { Effect: "Allow" as const, Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] },
-                    { Effect: "Allow" as const, Action: objectActions, Resource: [`${bucketArn}/*`] },
-                ];
+                const list = { Effect: "Allow" as const, Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] };
+                if (grant.access === "readWrite") {
+                    return [list, { Effect: "Allow" as const, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: [`${bucketArn}/*`] }];
+                }
+                // Backups stay untouchable; Velero still uploads each restore's log and results under
+                // restores/ of the backup's location, and marks the restore PartiallyFailed when it cannot.
+                const restores = `${bucketArn}/${grant.storage.prefix ? `${grant.storage.prefix}/` : ""}restores/*`;
+                return [list, { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: [`${bucketArn}/*`] }, { Effect: "Allow" as const, Action: ["s3:PutObject"], Resource: [restores] }];
             });
         case "dnsZone":
             return ctx.partition.apply((partition) => [

@@ -13,7 +13,7 @@ import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identit
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
 import { awsBackupBucket } from "./aws-storage";
-import { BaseCluster } from "./base";
+import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash } from "./shared";
 import { storageClasses } from "./storage-classes";
@@ -181,15 +181,15 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
         return irsaIdentity(base, this.irsa, namespace, serviceAccount, opts);
     }
 
-    protected createBackupStorage(source: string): BackupStorage {
-        const c = this.args.config;
+    protected createBackupStorage(source?: SourceCluster<"aws">): BackupStorage {
+        const owner = source ?? { ...this.args.config, stack: this.args.stack };
         return awsBackupBucket(`${this.resourceName}-backup`, {
-            stack: this.args.stack,
-            cluster: source,
+            stack: owner.stack,
+            cluster: owner.name,
             // Bucket names are global: the account (from the deployer role) keeps accounts apart.
-            scope: c.assumeRoleArn?.split(":")[4] ?? c.region,
-            region: c.region,
-            create: source === this.name,
+            scope: owner.assumeRoleArn?.split(":")[4] ?? owner.region,
+            region: owner.region,
+            create: source === undefined,
             protect: this.environment === "production",
             provider: this.irsa.provider,
             parent: this,

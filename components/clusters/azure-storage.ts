@@ -54,18 +54,20 @@ export class AzureClusterData {
         return this.group;
     }
 
-    /** Velero's container in this cluster's account, or (with `source`) another cluster's, attached. */
-    backupStorage(source: string): BackupStorage {
-        const { stack, subscriptionId } = this.args;
-        const account = backupAccountName(stack, source, subscriptionId);
-        const container = backupBucketName(stack, source, subscriptionId);
-        const common = {
-            cluster: source,
+    /** Another cluster's container (of stack `stack`), named as that stack names it; nothing created. */
+    attachedBackupStorage(stack: string, cluster: string, subscriptionId: string): BackupStorage {
+        return { ...this.storageOf(stack, cluster, subscriptionId), bucket: backupBucketName(stack, cluster, subscriptionId), resources: [] };
+    }
+
+    private storageOf(stack: string, cluster: string, subscriptionId: string) {
+        const account = backupAccountName(stack, cluster, subscriptionId);
+        return {
+            cluster,
             provider: "azure",
             pluginImage: images.veleroPluginAzure,
             csiSnapshots: true,
             config: {
-                resourceGroup: dataGroupName(source),
+                resourceGroup: dataGroupName(cluster),
                 storageAccount: account,
                 subscriptionId,
                 storageAccountURI: `https://${account}.blob.core.windows.net`,
@@ -73,7 +75,14 @@ export class AzureClusterData {
                 useAAD: "true",
             },
         };
-        if (source !== this.cluster) return { ...common, bucket: container, resources: [] };
+    }
+
+    /** Velero's container in this cluster's own account, created and retained. */
+    backupStorage(): BackupStorage {
+        const { stack, subscriptionId } = this.args;
+        const account = backupAccountName(stack, this.cluster, subscriptionId);
+        const container = backupBucketName(stack, this.cluster, subscriptionId);
+        const common = this.storageOf(stack, this.cluster, subscriptionId);
         const opts = this.options();
         const group = this.resourceGroup();
         const accountResource = new storage.StorageAccount(

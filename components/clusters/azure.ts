@@ -18,7 +18,7 @@ import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdent
 import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { AzureClusterData } from "./azure-storage";
-import { BaseCluster } from "./base";
+import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash, subnetCidr } from "./shared";
 import { storageClasses } from "./storage-classes";
@@ -206,8 +206,8 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
         return azureIdentity(base, this.identityArgs, namespace, serviceAccount, opts);
     }
 
-    protected createBackupStorage(source: string): BackupStorage {
-        return this.data.backupStorage(source);
+    protected createBackupStorage(source?: SourceCluster<"azure">): BackupStorage {
+        return source ? this.data.attachedBackupStorage(source.stack, source.name, source.subscriptionId) : this.data.backupStorage();
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>> {

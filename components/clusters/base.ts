@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cloud, ClusterConfig, Environment } from "../config";
-import { BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
+import { BackupSource, BackupStorage, IdentityGrant, PlatformCluster, ServiceAccountRef, WorkloadIdentity } from "../types";
 import { CloudIdentity, IdentityBook } from "./identity-book";
 
 /** What every cluster component takes: its entry of `platform:clusters` and the environment. */
@@ -16,6 +16,9 @@ export interface ClusterArgs<C extends Cloud> {
     readonly config: Extract<ClusterConfig, { cloud: C }>;
     readonly environment: Environment;
 }
+
+/** Another cluster's config entry, of this cloud, and the stack it belongs to: the source of a restore. */
+export type SourceCluster<C extends Cloud> = Extract<ClusterConfig, { cloud: C }> & { readonly stack: string };
 
 /** The network facts of the contract, which only the cluster class knows. */
 export interface ClusterNetwork {
@@ -87,20 +90,31 @@ export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> ext
         return this.identities.grant(namespace, serviceAccount, grant, { parent: opts?.parent ?? this, dependsOn: opts?.dependsOn });
     }
 
-    backupStorage(sourceCluster?: string): BackupStorage {
-        const source = sourceCluster ?? this.name;
-        let storage = this.backups.get(source);
+    backupStorage(source?: BackupSource): BackupStorage {
+        const key = source ? `${source.stack}/${source.cluster.name}` : "";
+        let storage = this.backups.get(key);
         if (!storage) {
-            storage = this.createBackupStorage(source);
-            this.backups.set(source, storage);
+            storage = this.createBackupStorage(source && this.ofThisCloud(source));
+            this.backups.set(key, storage);
         }
         return storage;
     }
 
+    /** The source's config entry, narrowed to this cloud (config.ts already refuses another cloud). */
+    private ofThisCloud(source: BackupSource): SourceCluster<C> {
+        if (source.cluster.cloud !== this.cloud) {
+            throw new pulumi.ResourceError(`cluster ${this.name}: cannot restore from ${source.cluster.cloud} cluster ${source.cluster.name} (stack ${source.stack})`, this);
+        }
+        return { ...(source.cluster as Extract<ClusterConfig, { cloud: C }>), stack: source.stack };
+    }
+
     /** The identity of `namespace/serviceAccount`, its resources named from `base` and placed with `opts`. */
     protected abstract createIdentity(base: string, namespace: string, serviceAccount: string, opts: pulumi.CustomResourceOptions): CloudIdentity;
-    /** Velero's storage of `source`: created when it is this cluster, attached (nothing created) otherwise. */
-    protected abstract createBackupStorage(source: string): BackupStorage;
+    /**
+     * Velero's storage: this cluster's, created here; or (with `source`, another cluster's entry
+     * and its stack) that cluster's, named as its stack names it and attached, nothing created.
+     */
+    protected abstract createBackupStorage(source?: SourceCluster<C>): BackupStorage;
 
     abstract secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>>;
     abstract dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupCredentials, ClusterConfig, Environment } from "../config";
 import { BackupStorage, ServiceAccountRef, serviceAccountSelector } from "../types";
 import { images } from "../versions";
-import { BaseCluster } from "./base";
+import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity, GrantPlacement } from "./identity-book";
 
 type ExistingClusterConfig = Extract<ClusterConfig, { cloud: "existing" }>;
@@ -86,8 +86,9 @@ export class ExistingCluster extends BaseCluster<"existing", ExistingClusterArgs
         return [ns, role, binding];
     }
 
-    protected createBackupStorage(source: string): BackupStorage {
-        const backup = this.args.config.backup;
+    protected createBackupStorage(source?: SourceCluster<"existing">): BackupStorage {
+        const owner = source ?? this.args.config;
+        const backup = owner.backup;
         if (!backup || !this.args.backupCredentials) {
             throw new pulumi.ResourceError(`cluster ${this.name}: backups need clusters[].backup and the secret platform:backupCredentials`, this);
         }
@@ -95,11 +96,11 @@ export class ExistingCluster extends BaseCluster<"existing", ExistingClusterArgs
             (c) => `[default]\naws_access_key_id=${c.accessKeyId}\naws_secret_access_key=${c.secretAccessKey}\n`,
         );
         return {
-            cluster: source,
+            cluster: owner.name,
             provider: "aws",
             bucket: backup.bucket,
             // Each cluster writes under its own prefix; a rebuild of the same name finds its backups again.
-            prefix: source,
+            prefix: owner.name,
             config: { region: backup.region, s3Url: backup.endpoint, s3ForcePathStyle: "true" },
             pluginImage: images.veleroPluginAws,
             // An adopted cluster may have no CSI snapshot support (kind has none): no volume snapshots.

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { images } from "../versions";
-import { BaseCluster } from "./base";
+import { BaseCluster, SourceCluster } from "./base";
 import { gcpIdentity, GcpIdentityArgs } from "./gcp-identity";
 import { CloudIdentity } from "./identity-book";
 import { gkeNodePools } from "./gcp-nodes";
@@ -142,11 +142,12 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
         return gcpIdentity(base, this.identityArgs, namespace, serviceAccount, opts);
     }
 
-    protected createBackupStorage(source: string): BackupStorage {
+    protected createBackupStorage(source?: SourceCluster<"gcp">): BackupStorage {
         const c = this.args.config;
-        const bucketName = backupBucketName(this.args.stack, source, c.project);
-        const common = { cluster: source, provider: "gcp", config: { project: c.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
-        if (source !== this.name) return { ...common, bucket: bucketName, resources: [] };
+        const owner = source ?? { ...c, stack: this.args.stack };
+        const bucketName = backupBucketName(owner.stack, owner.name, owner.project);
+        const common = { cluster: owner.name, provider: "gcp", config: { project: owner.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
+        if (source) return { ...common, bucket: bucketName, resources: [] };
         const bucket = new storage.Bucket(
             `${this.resourceName}-backup`,
             {

@@ -21,7 +21,7 @@ import type { ClusterConfig, PlatformConfig } from "../config";
 import type { AddonsConfig, ChartsConfig } from "../config-schema";
 import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
-import type { PlatformCluster } from "../types";
+import type { BackupSource, PlatformCluster } from "../types";
 import { ChartPin, chartName, charts } from "../versions";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -37,6 +37,8 @@ export interface AddonContext {
     readonly secrets: PlatformConfig["secrets"];
     /** The cluster's config has a `restore` block (platform/index.ts, rebuild mode). */
     readonly restoring: boolean;
+    /** The other cluster's store that `restore.source` names (config.ts resolved it). Default: none. */
+    readonly backupSource?: BackupSource;
     /** The domain the shared Gateway serves: the cluster's `dns.domain`, or `<cluster>.localhost`. */
     readonly domain: string;
 }

@@ -16,7 +16,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig, addonsFor, ChartsConfig, ClusterConfig, PlatformConfig } from "../config";
-import { PlatformCluster } from "../types";
+import { BackupSource, PlatformCluster } from "../types";
 import { AddonContext, AddonKey, addonKeys, addons } from "./addons";
 import { HelmAddon } from "./helm-addon";
 import { restoreFromBackup } from "./restore";
@@ -33,6 +33,8 @@ export interface PlatformArgs {
     /** `platform:charts`. Default: every chart from its repository, releases waiting for their workloads. */
     readonly charts?: ChartsConfig;
     readonly secrets: PlatformConfig["secrets"];
+    /** The other cluster's store `clusterConfig.restore.source` names, as config.ts found it. Default: none. */
+    readonly backupSource?: BackupSource;
 }
 
 /** Where the gateway serves without cloud DNS: `*.localhost` resolves to the machine itself. */
@@ -90,6 +92,7 @@ export class Platform extends pulumi.ComponentResource {
             charts: args.charts ?? { wait: true },
             secrets: args.secrets,
             restoring: this.restoring,
+            backupSource: args.backupSource,
             domain: clusterConfig.dns?.domain ?? localDomain(cluster.name),
         };
 

@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupStorage, IdentityGrant } from "../types";
+import { BackupSource, BackupStorage, IdentityGrant } from "../types";
 import { AddonContext, addons, systemNamespaces } from "./addons";
 import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
 
@@ -31,8 +31,8 @@ export const CLUSTER_RESOURCES = [
 ];
 
 export interface VeleroArgs extends AddonArgs {
-    /** Attach this cluster's bucket read-only as a second location (`clusters[].restore.sourceCluster`). Default: none. */
-    readonly sourceCluster?: string;
+    /** Attach this cluster's store read-only as a second location (`clusters[].restore.source`). Default: none. */
+    readonly source?: BackupSource;
     /**
      * A restore is under way: schedules are paused (a fresh, empty backup must not become the
      * "latest" one the restore picks) and `up` waits for each location's first backup sync.
@@ -62,7 +62,7 @@ export class Velero extends HelmAddon {
     constructor(name: string, args: VeleroArgs, opts?: pulumi.ComponentResourceOptions) {
         const { cluster } = args;
         const own = cluster.backupStorage();
-        const source = args.sourceCluster && args.sourceCluster !== cluster.name ? cluster.backupStorage(args.sourceCluster) : undefined;
+        const source = args.source && cluster.backupStorage(args.source);
         const grants: IdentityGrant[] = [{ kind: "backupStorage", access: "readWrite", storage: own }];
         if (source) grants.push({ kind: "backupStorage", access: "readOnly", storage: source });
         const plugins = [...new Set([own.pluginImage, ...(source ? [source.pluginImage] : [])])];
@@ -112,7 +112,7 @@ export class Velero extends HelmAddon {
         this.snapshots = own.snapshotConfig !== undefined || own.csiSnapshots;
         this.restoring = args.restoring ?? false;
         this.locations = [this.location(DEFAULT_LOCATION, own, "ReadWrite")];
-        if (source) this.locations.push(this.location(`source-${args.sourceCluster}`, source, "ReadOnly"));
+        if (source) this.locations.push(this.location(`source-${source.cluster}`, source, "ReadOnly"));
         if (own.snapshotConfig) {
             this.customResource("snapshot-location", {
                 apiVersion: "velero.io/v1",
@@ -203,7 +203,7 @@ export class Velero extends HelmAddon {
     }
 }
 
-/** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the source cluster's while restoring. */
-export function install(name: string, { cluster, charts, clusterConfig, restoring, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
-    return new Velero(name, { cluster, charts, extraValues: settings.velero.values, sourceCluster: clusterConfig.restore?.sourceCluster, restoring }, opts);
+/** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the restore source's while restoring. */
+export function install(name: string, { cluster, charts, backupSource, restoring, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
+    return new Velero(name, { cluster, charts, extraValues: settings.velero.values, source: backupSource, restoring }, opts);
 }
