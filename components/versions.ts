@@ -21,7 +21,7 @@ export const chartName = (pin: ChartPin) => pin.chart.split("/").pop()!;
 
 /** Add-on charts. Each add-on file states which version its values were checked against. */
 export const charts = {
-    kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+    kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.6.1", repo: "https://prometheus-community.github.io/helm-charts" },
     kyverno: { chart: "kyverno", version: "3.9.0", repo: "https://kyverno.github.io/kyverno/" },
     falco: { chart: "falco", version: "9.1.0", repo: "https://falcosecurity.github.io/charts" },
     flux: { chart: "flux2", version: "2.18.3", repo: "https://fluxcd-community.github.io/helm-charts" },

@@ -63,7 +63,7 @@ describe("platform: charts from a local directory (platform:charts)", () => {
         it("refuses a missing chart, naming where it was looked for", () => {
             const dir = mirror();
             fs.rmSync(path.join(dir, "kube-prometheus-stack"), { recursive: true });
-            assert.deepEqual(withCharts({ directory: dir }), [`charts.directory: ${dir}/kube-prometheus-stack/Chart.yaml does not exist; expected chart kube-prometheus-stack version 88.5.3 for addons.monitoring`]);
+            assert.deepEqual(withCharts({ directory: dir }), [`charts.directory: ${dir}/kube-prometheus-stack/Chart.yaml does not exist; expected chart kube-prometheus-stack version 88.6.1 for addons.monitoring`]);
         });
 
         it("does not ask for the chart of an add-on that is off", () => {

@@ -3,10 +3,12 @@
  * kube-state-metrics, plus the platform's alert rules (alert-rules.ts) as a PrometheusRule
  * and a PodMonitor for each other add-on's metrics endpoint (the registry's `scrape`).
  *
- * Values checked against kube-prometheus-stack 88.5.3 (charts/kube-prometheus-stack/values.yaml
- * at tag kube-prometheus-stack-88.5.3 of prometheus-community/helm-charts; app v0.93.1,
- * Alertmanager v0.34.0) and its grafana subchart 12.11.1 (grafana-community/helm-charts,
- * tag grafana-12.11.1).
+ * Values checked against kube-prometheus-stack 88.6.1 (charts/kube-prometheus-stack of
+ * prometheus-community/helm-charts at ed5d7d9b5933, the commit the Go module proxy serves;
+ * app v0.93.1, Alertmanager v0.34.0). From 88.5.3 its values.yaml only gained HTTPRoute
+ * `timeouts` and a newer webhook-certgen tag; none of ours changed. Its grafana subchart is
+ * 12.11.2; our grafana values were read against 12.11.1 (grafana-community/helm-charts, tag
+ * grafana-12.11.1), as no source of 12.11.2 was at hand (the proxy serves only 13.0.1).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
