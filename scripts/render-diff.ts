@@ -55,11 +55,11 @@ export interface StackDiff {
 }
 
 // Options the engine acts on besides the inputs; `custom` follows from the type.
-const OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "replaceOnChanges", "provider", "dependencies"] as const;
+const OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "replaceOnChanges", "deletedWith", "provider", "dependencies"] as const;
 type OptionKey = (typeof OPTIONS)[number];
 const LISTS: readonly OptionKey[] = ["ignoreChanges", "replaceOnChanges", "dependencies"];
 // Renders made before an option was recorded lack it: read as the engine's default.
-const optionOf = (r: RenderedResource, key: OptionKey): unknown => r[key] ?? (LISTS.includes(key) ? [] : key === "provider" ? "" : false);
+const optionOf = (r: RenderedResource, key: OptionKey): unknown => r[key] ?? (LISTS.includes(key) ? [] : key === "provider" || key === "deletedWith" ? "" : false);
 
 const ORDER: Operation[] = ["replace", "delete", "update", "create"];
 const byUrn = (a: { urn: string }, b: { urn: string }) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);

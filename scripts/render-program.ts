@@ -2,8 +2,8 @@
  * The offline render: runs the program under Pulumi mocks (no cloud, no CLI, no network)
  * and records every resource registration as the engine would receive it: inputs, parent,
  * provider, dependencies and the options render-diff needs (protect, retainOnDelete,
- * deleteBeforeReplace, ignoreChanges, replaceOnChanges). Used by `npm run render`, the tests
- * and the pull-request diff.
+ * deleteBeforeReplace, ignoreChanges, replaceOnChanges, aliases, deletedWith). Used by
+ * `npm run render`, the tests and the pull-request diff.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
@@ -28,6 +28,8 @@ export interface RenderedResource {
     replaceOnChanges?: string[];
     /** Former URNs the engine treats as this resource (`aliases`); present only when there are some. */
     aliases?: string[];
+    /** The resource whose deletion deletes this one, so the engine skips its own delete (`deletedWith`); present only when set. */
+    deletedWith?: string;
 }
 
 export interface RenderDocument {
@@ -158,6 +160,7 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
     getAliasesList(): Alias[];
+    getDeletedwith(): string;
 }
 interface Monitor {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
@@ -194,6 +197,7 @@ export async function record(stack: string, config: StackConfig, program: () => 
                     ignoreChanges: req.getIgnorechangesList(),
                     replaceOnChanges: req.getReplaceonchangesList(),
                     ...(aliases.length ? { aliases } : {}),
+                    ...(req.getDeletedwith() ? { deletedWith: req.getDeletedwith() } : {}),
                 });
             }
             callback(err, resp);

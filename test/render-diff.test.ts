@@ -148,6 +148,14 @@ describe("render-diff rules", () => {
         assert.deepEqual(only(diffStack("s", doc(old), doc(edited))).inputs, [{ path: "data.key", old: "value", new: "other" }]);
     });
 
+    it("deletedWith: set or cleared is an update naming the resource it is deleted with; absent reads as unset", () => {
+        const first = resource("a");
+        const withNamespace = { ...first, deletedWith: "urn:ns" };
+        assert.deepEqual(compareResource(first, withNamespace)!.options, [{ path: "deletedWith", old: "", new: "urn:ns" }]);
+        assert.deepEqual(compareResource(withNamespace, first)!.options, [{ path: "deletedWith", old: "urn:ns", new: "" }]);
+        assert.equal(compareResource(withNamespace, { ...withNamespace }), undefined);
+    });
+
     it("a render made before replaceOnChanges was recorded compares equal to one with []", () => {
         const { replaceOnChanges: _, ...older } = resource("a");
         assert.equal(compareResource(older, resource("a")), undefined);

@@ -54,6 +54,27 @@ describe("tenancy: the Tenant component", () => {
         for (const r of box) assert.ok(sync.dependencies.includes(r.urn), `the sync does not wait for ${r.name}`);
     });
 
+    it("is deleted with its namespace: every object in the namespace names it in deletedWith, nothing else does", async () => {
+        const doc = await renderTenant();
+        const ns = urnOf(doc, "kind-team-x-namespace");
+        const deletedWithNamespace = doc.resources.filter((r) => r.deletedWith === ns).map((r) => r.name);
+        assert.deepEqual(deletedWithNamespace.sort(), [
+            "kind-team-x-gitops-binding",
+            "kind-team-x-gitops-sa",
+            "kind-team-x-gitops-source",
+            "kind-team-x-gitops-sync",
+            "kind-team-x-limits",
+            "kind-team-x-netpol-default-deny",
+            "kind-team-x-netpol-tenant-allow",
+            "kind-team-x-quota",
+            "kind-team-x-secret-store",
+            "kind-team-x-secrets-sa",
+            "kind-team-x-view",
+        ]);
+        // The namespace, the tenant's grants in the secrets namespace and the releases go on their own.
+        assert.deepEqual(doc.resources.filter((r) => r.deletedWith && r.deletedWith !== ns).map((r) => r.name), []);
+    });
+
     it("holds GitOps (source and sync suspended) while the cluster restores, and only then", async () => {
         for (const suspend of [true, false, undefined]) {
             const doc = await renderTenant(suspend);

@@ -7,6 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GitRepositoryConfig } from "../config";
 
+/** Options of a tenant's namespaced objects: the Tenant as parent, deleted with the tenant's namespace. */
+export type InNamespace = Required<Pick<pulumi.CustomResourceOptions, "parent" | "deletedWith">>;
+
 export const GITOPS_SERVICE_ACCOUNT = "gitops-reconciler";
 export const GITOPS_SOURCE = "tenant";
 
@@ -25,12 +28,12 @@ export interface TenantGitOpsArgs {
 /**
  * Creates the reconciler ServiceAccount, its binding, the GitRepository and the Kustomization.
  * @param name the Tenant's resource name, which prefixes its children's
- * @param parent the Tenant: its children inherit its Kubernetes provider
+ * @param opts the Tenant as parent (its children inherit its Kubernetes provider) and the namespace they are deleted with
  */
-export function tenantGitOps(name: string, args: TenantGitOpsArgs, parent: pulumi.Resource) {
+export function tenantGitOps(name: string, args: TenantGitOpsArgs, opts: InNamespace) {
     const { namespace, repository, suspend = false, boxedInBy = [] } = args;
     const flux = args.release ? [args.release] : [];
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-gitops-sa`, { metadata: { name: GITOPS_SERVICE_ACCOUNT, namespace } }, { parent });
+    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-gitops-sa`, { metadata: { name: GITOPS_SERVICE_ACCOUNT, namespace } }, opts);
     const binding = new k8s.rbac.v1.RoleBinding(
         `${name}-gitops-binding`,
         {
@@ -38,7 +41,7 @@ export function tenantGitOps(name: string, args: TenantGitOpsArgs, parent: pulum
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
             subjects: [{ kind: "ServiceAccount", name: GITOPS_SERVICE_ACCOUNT, namespace }],
         },
-        { parent },
+        opts,
     );
     const source = new k8s.apiextensions.CustomResource(
         `${name}-gitops-source`,
@@ -48,7 +51,7 @@ export function tenantGitOps(name: string, args: TenantGitOpsArgs, parent: pulum
             metadata: { name: GITOPS_SOURCE, namespace },
             spec: { interval: "5m", url: repository.url, ref: { branch: repository.branch }, suspend },
         },
-        { parent, dependsOn: flux },
+        { ...opts, dependsOn: flux },
     );
     const sync = new k8s.apiextensions.CustomResource(
         `${name}-gitops-sync`,
@@ -67,7 +70,7 @@ export function tenantGitOps(name: string, args: TenantGitOpsArgs, parent: pulum
             },
         },
         // The first sync waits for the box: no tenant pod runs before the deny and the quota exist.
-        { parent, dependsOn: [...flux, source, binding, ...boxedInBy] },
+        { ...opts, dependsOn: [...flux, source, binding, ...boxedInBy] },
     );
     return { serviceAccount, binding, source, sync };
 }

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCluster } from "../types";
+import { InNamespace } from "./gitops";
 
 export const SECRETS_SERVICE_ACCOUNT = "tenant-secrets";
 export const SECRET_STORE = "tenant-secrets";
@@ -23,9 +24,9 @@ export interface TenantSecretsArgs {
 /**
  * Creates the tenant's secrets ServiceAccount and SecretStore.
  * @param name the Tenant's resource name, which prefixes its children's
- * @param parent the Tenant: its children inherit its Kubernetes provider
+ * @param opts the Tenant as parent (its children inherit its Kubernetes provider) and the namespace they are deleted with
  */
-export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pulumi.Resource) {
+export function tenantSecrets(name: string, args: TenantSecretsArgs, opts: InNamespace) {
     const { tenant, cluster } = args;
     const prefix = secretPrefixFor(tenant);
     // Owned by the cluster, like every cloud identity: it knows which cloud provider makes it.
@@ -33,7 +34,7 @@ export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pul
     const serviceAccount = new k8s.core.v1.ServiceAccount(
         `${name}-secrets-sa`,
         { metadata: { name: SECRETS_SERVICE_ACCOUNT, namespace: args.namespace, annotations: identity.serviceAccountAnnotations } },
-        { parent, dependsOn: identity.resources },
+        { ...opts, dependsOn: identity.resources },
     );
     // No namespace: a namespaced SecretStore finds the account in its own.
     const provider = cluster.secretStoreProvider({ name: SECRETS_SERVICE_ACCOUNT }, prefix);
@@ -45,7 +46,7 @@ export function tenantSecrets(name: string, args: TenantSecretsArgs, parent: pul
             metadata: { name: SECRET_STORE, namespace: args.namespace },
             spec: { provider },
         },
-        { parent, dependsOn: [serviceAccount, ...identity.resources, ...(args.release ? [args.release] : [])] },
+        { ...opts, dependsOn: [serviceAccount, ...identity.resources, ...(args.release ? [args.release] : [])] },
     );
     return { serviceAccount, store };
 }

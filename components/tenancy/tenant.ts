@@ -53,10 +53,12 @@ export class Tenant extends pulumi.ComponentResource {
 
     private build(name: string, args: TenantArgs): k8s.core.v1.Namespace {
         const { config, cluster, platformReleases } = args;
-        const parent = { parent: this };
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: config.name, labels: namespaceLabels(config.name, config.labels) } }, parent);
+        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: config.name, labels: namespaceLabels(config.name, config.labels) } }, { parent: this });
         // Every child names the namespace through this Output, so each waits for it.
         const namespace = ns.metadata.name;
+        // Deleting a namespace deletes what is in it: when the tenant goes, the engine deletes the
+        // namespace alone, one API call and one wait instead of one per object (docs/performance.md).
+        const parent = { parent: this, deletedWith: ns };
 
         const quota = new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: { name: "tenant-quota", namespace }, spec: { hard: config.quota } }, parent);
         const limits = new k8s.core.v1.LimitRange(
@@ -87,10 +89,10 @@ export class Tenant extends pulumi.ComponentResource {
             tenantGitOps(
                 name,
                 { namespace, repository: config.gitops, suspend: args.suspendGitOps, release: platformReleases.flux, boxedInBy: [quota, limits, ...policies] },
-                this,
+                parent,
             );
         }
-        if (platformReleases.externalSecrets) tenantSecrets(name, { tenant: config.name, namespace, cluster, release: platformReleases.externalSecrets }, this);
+        if (platformReleases.externalSecrets) tenantSecrets(name, { tenant: config.name, namespace, cluster, release: platformReleases.externalSecrets }, parent);
 
         return ns;
     }
