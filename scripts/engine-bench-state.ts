@@ -68,6 +68,17 @@ export function kubernetesObjects(resources: StateResource[]): Record<string, un
     return objects.sort((a, b) => rank(a) - rank(b));
 }
 
+/**
+ * What `kubectl delete` needs to be given to delete `objects`: the namespaces and what lies
+ * outside them, since deleting a namespace deletes its contents (the namespace controller).
+ * Naming every object would only measure kubectl's client-side rate limit.
+ */
+export function objectsToDelete(objects: Record<string, unknown>[]): Record<string, unknown>[] {
+    const meta = (o: Record<string, unknown>) => (o.metadata ?? {}) as { name?: string; namespace?: string };
+    const namespaces = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => meta(o).name));
+    return objects.filter((o) => o.kind === "Namespace" || !namespaces.has(meta(o).namespace));
+}
+
 /** A `kind: List` document of `objects`, written to `file`. */
 export function writeObjectList(file: string, objects: Record<string, unknown>[]) {
     fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));

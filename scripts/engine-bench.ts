@@ -4,12 +4,14 @@
  *
  * The program with N tenants through the real engine: the CLI and the Kubernetes provider
  * from .tools/bin against the integration tier's control plane (scripts/integration), file
- * backend, passphrase secrets. Times create (`up`), a one-tenant change (`up`), a no-change
+ * backend, passphrase secrets. Times create (`up`), a one-tenant change (`up`), a one-tenant
+ * removal (`up`, then the API server is checked for anything of the tenant left), a no-change
  * `preview` and `destroy`, reads the state's size, then applies and diffs the very objects
- * the engine applied (from the state) with `kubectl --server-side` on the same API server:
- * the floor the engine is compared with. The last line is machine-readable:
+ * the engine applied (from the state) with `kubectl --server-side` on the same API server,
+ * and deletes them with `kubectl delete` (the namespaces and what lies outside them): the
+ * floor the engine is compared with. The last line is machine-readable:
  *
- *   engine-bench: tenants=N create=S change=S preview=S destroy=S kubectl-apply=S kubectl-diff=S
+ *   engine-bench: tenants=N create=S change=S remove=S preview=S destroy=S kubectl-apply=S kubectl-diff=S kubectl-delete=S
  *
  * --bulk runs create and destroy as docs/performance.md's bulk procedure: everything but the
  * tenants with checkpoints, and the tenants alone (`--target` the Tenant components) with
@@ -27,7 +29,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { bytesByField, kubernetesObjects, readState, tenantResources, writeObjectList } from "./engine-bench-state";
+import { bytesByField, kubernetesObjects, objectsToDelete, readState, tenantResources, writeObjectList } from "./engine-bench-state";
 import { ControlPlane, startControlPlane } from "./integration/control-plane";
 import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand, recorder, requireTools, stopOnSignals, TENANTS_GLOB, TOOLS, useEngineEnvironment } from "./integration/engine";
 import { addonKeys } from "../components/platform/addons";
@@ -35,6 +37,9 @@ import { parseCommandLine } from "./cli";
 import { editStackConfig, integrationConfig } from "./integration/stack-config";
 
 const STACK = "bench";
+const TENANT_LABEL = "platform.example.io/tenant";
+/** Kinds a tenant with add-ons off has in its namespace (the removal check looks for each). */
+const IN_TENANT_NAMESPACE = ["resourcequotas", "limitranges", "networkpolicies", "rolebindings"];
 const say = (line: string) => console.log(`   ${line}`);
 const fmt = (seconds: number) => seconds.toFixed(1);
 const load = () => os.loadavg()[0].toFixed(2);
@@ -119,8 +124,8 @@ const USAGE = `usage: npm run bench:engine -- --tenants N [--bulk] [--addons non
                                  [--parallel N] [--env NAME=VALUE]... [--profile DIR] [--keep]
 
 The program with N tenants through the real engine, provider and a kube-apiserver on 127.0.0.1
-(bash scripts/bootstrap-tools.sh first): create, one-tenant change, no-change preview, destroy,
-state size, then kubectl apply/diff --server-side of the same objects. docs/performance.md.
+(bash scripts/bootstrap-tools.sh first): create, one-tenant change and removal, no-change preview, destroy,
+state size, then kubectl apply/diff --server-side and delete of the same objects. docs/performance.md.
 `;
 
 async function main(): Promise<number> {
@@ -221,6 +226,27 @@ async function main(): Promise<number> {
             );
         });
 
+        // A tenant leaves: its children are deleted with its namespace (deletedWith), so the
+        // check is the API server's: nothing of the tenant is left, in the namespace or beside it.
+        const removed = benchTenant(tenants - 1, false).name;
+        await phase("remove", async () => {
+            editStackConfig(stackFile, (config) => {
+                config["platform:tenants"] = config["platform:tenants"].filter((t: { name: string }) => t.name !== removed);
+            });
+            const rec = recorder();
+            const up = await stack.up({ ...engine, onEvent: rec.onEvent });
+            assert(up.summary.result === "succeeded", `remove: ${up.summary.result}`);
+            const deleted = rec.ops.filter((o) => o.op === "delete");
+            const others = rec.ops.filter((o) => o.op !== "delete" && o.op !== "refresh");
+            assert(deleted.length === perTenant.count / tenants && deleted.every((o) => o.urn.includes(removed)) && others.length === 0, `expected the ${perTenant.count / tenants} resources of ${removed} deleted and nothing else, got ${JSON.stringify(rec.ops.slice(0, 12))}`);
+        });
+        const namespaceLeft = cp.kubectl("get", "namespace", removed, "--ignore-not-found", "-o", "name").trim();
+        assert(namespaceLeft === "", `the removed tenant's namespace is still there: ${namespaceLeft}`);
+        for (const kind of IN_TENANT_NAMESPACE) {
+            const left = cp.kubectl("get", kind, "-n", removed, "-o", "name").trim();
+            assert(left === "", `the removed tenant's ${kind} are still there: ${left}`);
+        }
+
         await phase("preview", async () => {
             const rec = recorder();
             const preview = await stack.preview({ ...engine, expectNoChanges: true, onEvent: rec.onEvent });
@@ -237,6 +263,8 @@ async function main(): Promise<number> {
         });
         const left = readState(dirs.state, STACK).resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
         assert(left.length === 0, `the state still holds ${left.length} resources after destroy`);
+        const namespacesLeft = cp.kubectl("get", "namespaces", "-l", TENANT_LABEL, "-o", "name").trim();
+        assert(namespacesLeft === "", `destroy left tenant namespaces: ${namespacesLeft.split("\n").length}`);
 
         // The same objects, on the same (now empty) API server, by kubectl: the floor.
         await phase("kubectl-apply", () => {
@@ -249,6 +277,15 @@ async function main(): Promise<number> {
             const out = kubectlTimed(cp, ["diff", "--server-side", "--field-manager=engine-bench", "-f", objectsFile]);
             assert(out.status === 0, `kubectl diff found differences or failed (exit ${out.status}): ${(out.stdout + out.stderr).slice(-2000)}`);
         });
+        // The namespaces and what lies outside them: a namespace's deletion takes its contents along; kubectl waits until all are gone.
+        const deleteFile = path.join(dirs.work, "objects-to-delete.json");
+        writeObjectList(deleteFile, objectsToDelete(objects));
+        await phase("kubectl-delete", () => {
+            const out = kubectlTimed(cp, ["delete", "--wait=true", "--ignore-not-found", "-f", deleteFile]);
+            assert(out.status === 0, `kubectl delete failed: ${out.stderr.slice(-2000)}`);
+            const left = cp.kubectl("get", "namespaces", "-l", TENANT_LABEL, "-o", "name").trim();
+            assert(left === "", `kubectl delete left tenant namespaces: ${left.split("\n").length}`);
+        });
 
         console.log(`\nstate after create: ${state.resources.length} resources, ${(state.bytes / 1e6).toFixed(2)} MB (${Math.round(state.bytes / state.resources.length)} bytes per resource)`);
         console.log(`  bytes by field: ${bytesByField(state.resources).slice(0, 8).map(([f, b]) => `${f} ${(b / 1e6).toFixed(2)} MB`).join(", ")}`);
@@ -259,11 +296,12 @@ async function main(): Promise<number> {
         const ratio: Record<string, string> = {
             create: `${(seconds("create") / seconds("kubectl-apply")).toFixed(1)}x apply`,
             preview: `${(seconds("preview") / seconds("kubectl-diff")).toFixed(1)}x diff`,
+            destroy: `${(seconds("destroy") / seconds("kubectl-delete")).toFixed(1)}x delete`,
         };
         for (const r of results) console.log(`| ${r.name} | ${fmt(r.seconds)} | ${fmt(r.programCpu)} | ${fmt(r.childCpu)} | ${r.loadBefore} | ${r.loadAfter} | ${ratio[r.name] ?? ""} |`);
         console.log(
-            `\nengine-bench: tenants=${tenants} create=${fmt(seconds("create"))} change=${fmt(seconds("change"))} preview=${fmt(seconds("preview"))} ` +
-                `destroy=${fmt(seconds("destroy"))} kubectl-apply=${fmt(seconds("kubectl-apply"))} kubectl-diff=${fmt(seconds("kubectl-diff"))}`,
+            `\nengine-bench: tenants=${tenants} create=${fmt(seconds("create"))} change=${fmt(seconds("change"))} remove=${fmt(seconds("remove"))} preview=${fmt(seconds("preview"))} ` +
+                `destroy=${fmt(seconds("destroy"))} kubectl-apply=${fmt(seconds("kubectl-apply"))} kubectl-diff=${fmt(seconds("kubectl-diff"))} kubectl-delete=${fmt(seconds("kubectl-delete"))}`,
         );
     } catch (e) {
         failed = true;

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { benchTenant, parseAddons } from "../scripts/engine-bench";
-import { bytesByField, kubernetesObjects, readState, StateResource, tenantResources } from "../scripts/engine-bench-state";
+import { bytesByField, kubernetesObjects, objectsToDelete, readState, StateResource, tenantResources } from "../scripts/engine-bench-state";
 
 /**
  * A hand-made state: the stack, a provider, a platform component with a release, and two
@@ -50,6 +50,15 @@ describe("engine bench: reading the state", () => {
             ["Namespace", "Namespace", "ResourceQuota", "ResourceQuota", "GitRepository"],
         );
         assert.deepEqual(objects[2], { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "q", namespace: "team-a" } });
+    });
+
+    it("gives kubectl delete the namespaces and what lies outside them, not what a namespace's deletion takes along", () => {
+        const object = (kind: string, name: string, namespace?: string) => ({ apiVersion: "v1", kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
+        const objects = [object("Namespace", "team-a"), object("Namespace", "team-b"), object("ResourceQuota", "q", "team-a"), object("RoleBinding", "r", "external-secrets"), object("ClusterRole", "c"), object("LimitRange", "l", "team-b")];
+        assert.deepEqual(
+            objectsToDelete(objects).map((o) => `${o.kind}/${(o.metadata as { name: string }).name}`),
+            ["Namespace/team-a", "Namespace/team-b", "RoleBinding/r", "ClusterRole/c"],
+        );
     });
 
     it("reads the file backend's checkpoint and sizes its fields", () => {
