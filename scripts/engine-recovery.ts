@@ -4,8 +4,8 @@
  * The crash test of the bulk tenant commands (docs/performance.md): `up` and `destroy` of the
  * tenants only (`--target` the Tenant components and everything under them) with
  * PULUMI_SKIP_CHECKPOINTS=true, which writes the state once, at the end. Each command is
- * killed midway (SIGKILL to its whole process group: CLI, provider, program host, as a lost
- * CI runner would), then recovered the documented way (`pulumi cancel`, the same command
+ * killed midway (SIGKILL to every process of its session at once: CLI, provider, program host,
+ * as a lost CI runner would), then recovered the documented way (`pulumi cancel`, the same command
  * again), and the end state is checked in both the API server and the state.
  *
  * Real engine, provider and API server, as the integration tier (scripts/integration).
@@ -45,7 +45,7 @@ function tenantObjects(cp: ControlPlane, kind: string): number {
 }
 const lines = (text: string) => text.split("\n").filter((l) => l.trim()).length;
 
-/** Starts a bulk command in its own process group and SIGKILLs the group once `progressed()` holds. */
+/** Starts a bulk command in its own session and SIGKILLs every process of it once `progressed()` holds. */
 async function killMidway(command: "up" | "destroy", dirs: { project: string }, progressed: () => boolean): Promise<void> {
     const proc: ChildProcess = spawn(process.execPath, [__filename, "--child", command, "--project", dirs.project], { detached: true, stdio: "ignore", env: { ...process.env, ...BULK_ENV } });
     const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
@@ -57,11 +57,24 @@ async function killMidway(command: "up" | "destroy", dirs: { project: string }, 
         assert(Date.now() < deadline, `the bulk ${command} made no progress in 20 minutes`);
         await sleep(200);
     }
-    process.kill(-proc.pid!, "SIGKILL");
+    // The child leads its own session; the Automation API starts the CLI (and the CLI the provider)
+    // in process groups of their own inside it, so every process of the session is killed at once.
+    const session = () =>
+        spawnSync("ps", ["-o", "pid=", "-s", String(proc.pid)], { encoding: "utf8" })
+            .stdout.split("\n")
+            .map((l) => Number(l.trim()))
+            .filter((pid) => pid > 0);
+    for (const pid of session()) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // gone already
+        }
+    }
     await exited;
     await sleep(500);
-    const left = spawnSync("ps", ["-o", "pid=,comm=", "-g", String(proc.pid)], { encoding: "utf8" }).stdout.trim();
-    assert(left === "", `processes of the killed group are still running: ${left}`);
+    const left = session();
+    assert(left.length === 0, `processes of the killed session are still running: ${left.join(", ")}`);
 }
 
 function checkTenantsState(stateDir: string, tenants: number) {
@@ -125,6 +138,12 @@ async function main(): Promise<number> {
         const cp = plane;
         const { stack } = await createPlatformStack(STACK, dirs, await pulumiCommand(), benchConfig(cp, tenants, []));
         console.log(`recovery test: ${tenants} tenants, work directory ${dirs.work}`);
+
+        // The procedure's first command: everything but the tenants, with checkpoints (the cluster and its provider).
+        const platform = await stack.up({ exclude: [TENANTS_GLOB], excludeDependents: true, color: "never" });
+        assert(platform.summary.result === "succeeded", `up (all but the tenants): ${platform.summary.result}`);
+        assert(tenantResources(readState(dirs.state, STACK).resources).tenants === 0, "the first command created tenants");
+        say(`all but the tenants: ${JSON.stringify(platform.summary.resourceChanges)}`);
 
         console.log("\n== bulk up (tenants only, checkpoints at the end), killed midway");
         await killMidway("up", dirs, () => tenantObjects(cp, "namespaces") >= tenants / 4);
