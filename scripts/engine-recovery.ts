@@ -59,11 +59,13 @@ async function killMidway(command: "up" | "destroy", dirs: { project: string }, 
     }
     // The child leads its own session; the Automation API starts the CLI (and the CLI the provider)
     // in process groups of their own inside it, so every process of the session is killed at once.
+    // Zombies (state Z) are dead, waiting for init to reap them once their parent is gone.
     const session = () =>
-        spawnSync("ps", ["-o", "pid=", "-s", String(proc.pid)], { encoding: "utf8" })
+        spawnSync("ps", ["-o", "pid=,stat=", "-s", String(proc.pid)], { encoding: "utf8" })
             .stdout.split("\n")
-            .map((l) => Number(l.trim()))
-            .filter((pid) => pid > 0);
+            .map((l) => l.trim().split(/\s+/))
+            .filter(([pid, stat]) => Number(pid) > 0 && !stat.startsWith("Z"))
+            .map(([pid]) => Number(pid));
     for (const pid of session()) {
         try {
             process.kill(pid, "SIGKILL");
@@ -72,7 +74,7 @@ async function killMidway(command: "up" | "destroy", dirs: { project: string }, 
         }
     }
     await exited;
-    await sleep(500);
+    for (let tries = 0; tries < 20 && session().length > 0; tries++) await sleep(250);
     const left = session();
     assert(left.length === 0, `processes of the killed session are still running: ${left.join(", ")}`);
 }
@@ -91,14 +93,19 @@ function checkTenantsLive(cp: ControlPlane, tenants: number) {
 }
 
 /** The documented recovery: the stale lock goes (`pulumi cancel`), then the same bulk command again. */
-async function recover(stack: Stack, command: "up" | "destroy") {
-    const blocked = await stack.preview({ color: "never" }).then(
+async function recover(stack: Stack, command: "up" | "destroy", stateDir: string) {
+    // The file backend's lock: one file per running command. A preview does not take it; a refresh does (and is refused).
+    const lockDir = path.join(stateDir, ".pulumi", "locks", "organization", "platform", STACK);
+    const locks = () => (fs.existsSync(lockDir) ? fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")) : []);
+    assert(locks().length === 1, `the killed ${command} left ${locks().length} lock files, not 1`);
+    const blocked = await stack.refresh({ color: "never" }).then(
         () => "",
         (e: Error) => e.message,
     );
-    assert(/locked/.test(blocked), `the killed ${command} left no lock: ${blocked.slice(-500) || "the preview ran"}`);
-    say("the killed run left its lock: pulumi cancel");
+    assert(/currently locked/.test(blocked), `the lock of the killed ${command} did not stop a refresh: ${blocked.slice(-500) || "the refresh ran"}`);
+    say("the killed run left its lock (a refresh is refused): pulumi cancel");
     await stack.cancel();
+    assert(locks().length === 0, `pulumi cancel left ${locks().length} lock files`);
     Object.assign(process.env, BULK_ENV);
     try {
         const options = { target: [TENANTS_GLOB], color: "never" as const };
@@ -152,7 +159,7 @@ async function main(): Promise<number> {
         say(`killed with ${orphans} of ${tenants} tenant namespaces created; the state holds ${inState} tenants`);
         assert(orphans > 0 && orphans < tenants, `expected a partial create, found ${orphans} namespaces`);
         assert(inState === 0, `the state was written during the bulk up: ${inState} tenants`);
-        await recover(stack, "up");
+        await recover(stack, "up", dirs.state);
         checkTenantsState(dirs.state, tenants);
         checkTenantsLive(cp, tenants);
         const preview = await stack.preview({ expectNoChanges: true, color: "never" });
@@ -162,7 +169,7 @@ async function main(): Promise<number> {
         console.log("\n== bulk destroy (tenants only), killed midway");
         await killMidway("destroy", dirs, () => tenantObjects(cp, "resourcequotas") <= (3 * tenants) / 4);
         say(`killed with ${tenantObjects(cp, "resourcequotas")} of ${tenants} quotas left; the state holds ${tenantResources(readState(dirs.state, STACK).resources).tenants} tenants`);
-        await recover(stack, "destroy");
+        await recover(stack, "destroy", dirs.state);
         const left = tenantResources(readState(dirs.state, STACK).resources);
         assert(left.count === 0, `after recovery, the state holds ${left.count} tenant resources`);
         // The tenants' objects go with their namespaces (deletedWith): every kind is counted, not only namespaces.
