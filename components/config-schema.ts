@@ -8,6 +8,7 @@ import { ChartValues, guardViolations, mergeValues, podSecurityGuards } from "./
 import { AddonKey, addonKeys, addons, reservedNamespaces } from "./platform/addons";
 import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, isSecret, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
+import { pairedRegion } from "./clusters/backup-regions";
 
 export * from "./config-fields";
 
@@ -70,6 +71,11 @@ const restore = z
         schedule: dnsLabel.optional(),
         /** Read the backup from another cluster's store (attached read-only). Default: this cluster's own. */
         source: restoreSource.optional(),
+        /**
+         * Read it from the copy outside the region (`backupCopyRegion`) of that store, attached
+         * read-only: the change to make when the store's region is lost. Default: false.
+         */
+        fromCopy: z.boolean().default(false),
     })
     .refine((r) => (r.backupName === undefined) !== (r.schedule === undefined), "set exactly one of backupName or schedule");
 
@@ -106,15 +112,42 @@ function publicEndpointNeedsAllowList(cluster: { privateEndpoint: boolean; autho
     }
 }
 
+/**
+ * A copy of every backup outside the cluster's region (docs/disaster-recovery.md): the copy's
+ * region, or false for none. Default: the region's pair (components/clusters/backup-regions.ts)
+ * in staging and production, none in local.
+ */
+const backupCopyRegion = (region: z.ZodString) => region.or(z.literal(false)).optional();
+
+/** The copy region is another region; without one of the table's pairs, it must be stated (or refused with false). */
+function copyRegionRule(cloud: "aws" | "azure" | "gcp", env: Environment) {
+    return (cluster: { region: string; backupCopyRegion?: string | false }, ctx: z.RefinementCtx) => {
+        const copy = cluster.backupCopyRegion;
+        const pair = pairedRegion(cloud, cluster.region);
+        const path = ["backupCopyRegion"];
+        if (copy === cluster.region) {
+            ctx.addIssue({ code: "custom", path, message: `must be another region than the cluster's (${cluster.region}): the copy is what survives a region loss` });
+        } else if (copy === undefined && env !== "local" && pair === undefined) {
+            ctx.addIssue({ code: "custom", path, message: `has no default for ${cluster.region}: set the region the backups are copied to, or false for no copy (the backups would not survive a region loss)` });
+        } else if (cloud === "azure" && typeof copy === "string" && pair !== undefined && copy !== pair) {
+            ctx.addIssue({ code: "custom", path, message: `geo-redundant storage copies to ${cluster.region}'s Azure pair, ${pair}: set ${pair}, or false for no copy` });
+        }
+    };
+}
+
 const systemPoolRequired = (pools: { role: string }[]) => pools.some((p) => p.role === "system");
 const poolsOf = (poolSchema: z.ZodType<z.output<typeof nodePool>, z.input<typeof nodePool>>) =>
     z.array(poolSchema).min(1, "needs at least one node pool").refine(systemPoolRequired, "needs at least one pool with role: system");
 
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as us-east-1");
+const azureRegion = z.string().regex(/^[a-z]+[0-9]?$/, "must be an Azure region name such as westeurope or eastus2");
+const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+\d$/, "must be a GCP region such as europe-west4");
 const awsCluster = (env: Environment) =>
     z.strictObject({
         ...clusterBase(env),
         cloud: z.literal("aws"),
-        region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as us-east-1"),
+        region: awsRegion,
+        backupCopyRegion: backupCopyRegion(awsRegion),
         kubernetesVersion: kubernetesVersion("aws"),
         /** IAM role the AWS provider assumes for this cluster's account. */
         assumeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
@@ -123,7 +156,9 @@ const awsCluster = (env: Environment) =>
         /** Split into three private /(n+3) and three public /(n+6) subnets, one of each per AZ. */
         vpcCidr: cidr.refine((c) => Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, "must be a /16 to /20 (three private and three public subnets are carved from it)").default("10.0.0.0/16"),
         nodePools: poolsOf(nodePool),
-    }).superRefine(publicEndpointNeedsAllowList);
+    })
+        .superRefine(publicEndpointNeedsAllowList)
+        .superRefine(copyRegionRule("aws", env));
 
 // AKS agent pool names: lower-case letters and digits, at most 12 characters.
 const aksPool = nodePool.refine((p) => /^[a-z][a-z0-9]{0,11}$/.test(p.name), {
@@ -136,7 +171,8 @@ const azureCluster = (env: Environment) =>
     z.strictObject({
         ...clusterBase(env),
         cloud: z.literal("azure"),
-        region: z.string().regex(/^[a-z]+[0-9]?$/, "must be an Azure region name such as westeurope or eastus2"),
+        region: azureRegion,
+        backupCopyRegion: backupCopyRegion(azureRegion),
         kubernetesVersion: kubernetesVersion("azure"),
         subscriptionId: uuid,
         /** Entra ID groups granted cluster-admin through Azure RBAC. */
@@ -145,6 +181,7 @@ const azureCluster = (env: Environment) =>
         nodePools: poolsOf(aksPool),
     })
         .superRefine(publicEndpointNeedsAllowList)
+        .superRefine(copyRegionRule("azure", env))
         .superRefine((cluster, ctx) => {
             if (cluster.adminGroupObjectIds.length === 0) {
                 ctx.addIssue({ code: "custom", path: ["adminGroupObjectIds"], message: "must list at least one Entra ID group: local accounts are off, so these groups (with the identity that runs pulumi up) are the only way in" });
@@ -159,7 +196,8 @@ const gcpCluster = (env: Environment) =>
     z.strictObject({
         ...clusterBase(env),
         cloud: z.literal("gcp"),
-        region: z.string().regex(/^[a-z]+-[a-z]+\d$/, "must be a GCP region such as europe-west4"),
+        region: gcpRegion,
+        backupCopyRegion: backupCopyRegion(gcpRegion),
         kubernetesVersion: kubernetesVersion("gcp"),
         project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a GCP project id"),
         subnetCidr: cidr.default("10.2.0.0/20"),
@@ -167,7 +205,9 @@ const gcpCluster = (env: Environment) =>
         servicesCidr: cidr.default("10.24.0.0/20"),
         masterCidr: cidr.default("172.16.0.0/28"),
         nodePools: poolsOf(nodePool),
-    }).superRefine(publicEndpointNeedsAllowList);
+    })
+        .superRefine(publicEndpointNeedsAllowList)
+        .superRefine(copyRegionRule("gcp", env));
 
 const existingCluster = (env: Environment) =>
     z.strictObject({

@@ -164,6 +164,8 @@ export function resolveBackupSources(clusters: readonly ClusterConfig[], stack: 
     const sources = new Map<string, BackupSource>();
     const problems: string[] = [];
     clusters.forEach((c, i) => {
+        const owner = c.restore?.source ? undefined : c;
+        if (c.restore?.fromCopy && owner && !hasCopy(owner)) problems.push(`clusters[${i}].restore.fromCopy: this cluster's store has no copy (backupCopyRegion is false, or an existing cluster)`);
         const wanted = c.restore?.source;
         if (!wanted) return;
         const at = `clusters[${i}].restore.source`;
@@ -197,6 +199,10 @@ export function resolveBackupSources(clusters: readonly ClusterConfig[], stack: 
             problems.push(`${at}.cluster: "${wanted.cluster}" in stack ${sourceStack} has no backup endpoint (clusters[].backup), so it has no backups to restore`);
             return;
         }
+        if (c.restore?.fromCopy && !hasCopy(parsed.data)) {
+            problems.push(`${at}.cluster: "${wanted.cluster}" in stack ${sourceStack} keeps no copy of its backups (backupCopyRegion is false, or an existing cluster), so restore.fromCopy has nothing to read`);
+            return;
+        }
         sources.set(c.name, { stack: sourceStack, cluster: parsed.data });
     });
     return { sources, problems };
@@ -217,3 +223,6 @@ function readStackClusters(stack: string, projectDir: string): { candidates: unk
     const env = config[`${PROJECT}:environment`];
     return { candidates: Array.isArray(clusters) ? clusters : [], env: environments.includes(env as Environment) ? (env as Environment) : "staging" };
 }
+
+/** Whether a cluster's store keeps a copy outside its region (components/clusters/backup-regions.ts gives the default). */
+const hasCopy = (c: ClusterConfig) => c.cloud !== "existing" && c.backupCopyRegion !== false;

@@ -64,6 +64,11 @@ export interface BackupStorage {
     readonly pluginImage: string;
     /** Static credentials file for Velero (`[default]` profile), secret; undefined with workload identity. */
     readonly credentials?: pulumi.Output<string>;
+    /**
+     * The copy of every backup outside the cluster's region (`clusters[].backupCopyRegion`), as a
+     * BackupStorageLocation reads it after a region loss: bucket and `config`. Undefined: no copy.
+     */
+    readonly copy?: { readonly bucket: pulumi.Input<string>; readonly config: pulumi.Input<Record<string, pulumi.Input<string>>> };
     /** The cloud resources behind the storage (bucket, policies); protected and retained. */
     readonly resources: pulumi.Resource[];
 }

@@ -151,6 +151,7 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:kms/alias:Alias",
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
             "aws:s3/bucketPolicy:BucketPolicy",
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
@@ -168,6 +169,7 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "gcp:projects/iAMMember:IAMMember",
             "gcp:serviceaccount/iAMMember:IAMMember",
             "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "gcp:storage/transferJob:TransferJob",
         ],
     },
     {

@@ -43,12 +43,13 @@ describe("restore.source: the drill against production's backups (test/fixtures/
     it("names the bucket exactly as production's own render creates it", async () => {
         const production = await renderStack("production");
         const buckets = production.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.inputs.bucket);
-        assert.deepEqual(buckets, [PRODUCTION_BUCKET]);
+        // The primary, and its copy outside the region (backup-copy.test.ts).
+        assert.deepEqual(buckets, [PRODUCTION_BUCKET, `${PRODUCTION_BUCKET}-us-west-2`]);
     });
 
     it("creates nothing of production's: its bucket is attached, never managed by the drill", () => {
         const buckets = drill.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.inputs.bucket);
-        assert.deepEqual(buckets, [DRILL_BUCKET]);
+        assert.deepEqual(buckets, [DRILL_BUCKET, `${DRILL_BUCKET}-us-west-2`]);
         const touching = drill.resources.filter((r) => r.type.startsWith("aws:s3/") && JSON.stringify(r.inputs).includes(PRODUCTION_BUCKET));
         assert.deepEqual(touching.map((r) => r.name), []);
     });
@@ -117,7 +118,7 @@ describe("restore.source: config errors", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), "config: [unclosed\n");
         fs.writeFileSync(path.join(dir, "Pulumi.odd.yaml"), "config:\n  platform:environment: production\n  platform:clusters:\n    - { name: old-aws, cloud: aws, region: mars-1 }\n");
         const drill = validateSettings(loadStackSettings("production")).settings!.clusters[0];
-        const restoring = (stack: string) => ({ ...drill, restore: { schedule: "tenants-daily", source: { stack, cluster: "old-aws" } } });
+        const restoring = (stack: string) => ({ ...drill, restore: { schedule: "tenants-daily", fromCopy: false, source: { stack, cluster: "old-aws" } } });
         const { sources, problems } = resolveBackupSources([restoring("broken"), restoring("odd")], "dr-drill", dir);
         assert.equal(sources.size, 0);
         assert.equal(problems.length, 2, problems.join("\n"));

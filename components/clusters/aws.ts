@@ -13,6 +13,7 @@ import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identit
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
 import { awsBackupBucket } from "./aws-storage";
+import { backupCopyRegion } from "./backup-regions";
 import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash } from "./shared";
@@ -190,6 +191,7 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
             scope: owner.assumeRoleArn?.split(":")[4] ?? owner.region,
             region: owner.region,
             create: source === undefined,
+            copyRegion: backupCopyRegion(owner, this.environment),
             protect: this.environment === "production",
             provider: this.irsa.provider,
             parent: this,

@@ -21,6 +21,11 @@ export interface AzureDataArgs {
     readonly location: string;
     readonly tenantId: pulumi.Output<string>;
     readonly production: boolean;
+    /**
+     * Keep a geo-redundant copy in this region, the account region's Azure pair (RA-GZRS in
+     * production, RA-GRS elsewhere); readable at the account's `-secondary` endpoint. Default: none.
+     */
+    readonly copyRegion?: string;
     readonly provider: Provider;
     readonly parent: pulumi.Resource;
 }
@@ -83,6 +88,15 @@ export class AzureClusterData {
         const account = backupAccountName(stack, this.cluster, subscriptionId);
         const container = backupBucketName(stack, this.cluster, subscriptionId);
         const common = this.storageOf(stack, this.cluster, subscriptionId);
+        const sku = this.args.copyRegion
+            ? this.args.production
+                ? storageEnums.SkuName.Standard_RAGZRS
+                : storageEnums.SkuName.Standard_RAGRS
+            : this.args.production
+              ? storageEnums.SkuName.Standard_ZRS
+              : storageEnums.SkuName.Standard_LRS;
+        // Azure replicates the whole account to the pair; the secondary endpoint serves reads only.
+        const copy = this.args.copyRegion ? { copy: { bucket: container, config: { ...common.config, storageAccountURI: `https://${account}-secondary.blob.core.windows.net` } } } : {};
         const opts = this.options();
         const group = this.resourceGroup();
         const accountResource = new storage.StorageAccount(
@@ -92,7 +106,7 @@ export class AzureClusterData {
                 resourceGroupName: group.name,
                 location: this.args.location,
                 kind: storageEnums.Kind.StorageV2,
-                sku: { name: this.args.production ? storageEnums.SkuName.Standard_ZRS : storageEnums.SkuName.Standard_LRS },
+                sku: { name: sku },
                 allowBlobPublicAccess: false,
                 allowSharedKeyAccess: false,
                 defaultToOAuthAuthentication: true,
@@ -119,7 +133,7 @@ export class AzureClusterData {
             { accountName: accountResource.name, resourceGroupName: group.name, containerName: container, publicAccess: storageEnums.PublicAccess.None },
             { ...opts, dependsOn: [properties] },
         );
-        return { ...common, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
+        return { ...common, ...copy, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
     }
 
     /** The Key Vault that holds the secrets of `prefix` (names inside it carry no prefix). */

@@ -18,6 +18,7 @@ import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdent
 import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { AzureClusterData } from "./azure-storage";
+import { backupCopyRegion } from "./backup-regions";
 import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash, subnetCidr } from "./shared";
@@ -169,7 +170,16 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
             opts_,
         );
 
-        this.data = new AzureClusterData(name, c.name, { stack: args.stack, subscriptionId: c.subscriptionId, location, tenantId: this.tenantId, production, provider, parent: this });
+        this.data = new AzureClusterData(name, c.name, {
+            stack: args.stack,
+            subscriptionId: c.subscriptionId,
+            location,
+            tenantId: this.tenantId,
+            production,
+            copyRegion: backupCopyRegion(c, args.environment),
+            provider,
+            parent: this,
+        });
         this.identityArgs = {
             clusterName: c.name,
             subscriptionId: c.subscriptionId,

@@ -3,17 +3,17 @@ import * as container from "@pulumi/gcp/container";
 import * as kms from "@pulumi/gcp/kms";
 import { getProjectOutput } from "@pulumi/gcp/organizations";
 import { Provider } from "@pulumi/gcp/provider";
-import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
-import { images } from "../versions";
 import { BaseCluster, SourceCluster } from "./base";
+import { backupCopyRegion } from "./backup-regions";
 import { gcpIdentity, GcpIdentityArgs } from "./gcp-identity";
+import { gcpBackupBucket } from "./gcp-storage";
 import { CloudIdentity } from "./identity-book";
 import { gkeNodePools } from "./gcp-nodes";
-import { backupBucketName, CloudClusterArgs, execKubeconfig } from "./shared";
+import { CloudClusterArgs, execKubeconfig } from "./shared";
 import { storageClasses } from "./storage-classes";
 
 export type GcpClusterConfig = Extract<ClusterConfig, { cloud: "gcp" }>;
@@ -143,29 +143,19 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
     }
 
     protected createBackupStorage(source?: SourceCluster<"gcp">): BackupStorage {
-        const c = this.args.config;
-        const owner = source ?? { ...c, stack: this.args.stack };
-        const bucketName = backupBucketName(owner.stack, owner.name, owner.project);
-        const common = { cluster: owner.name, provider: "gcp", config: { project: owner.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
-        if (source) return { ...common, bucket: bucketName, resources: [] };
-        const bucket = new storage.Bucket(
-            `${this.resourceName}-backup`,
-            {
-                name: bucketName,
-                location: c.region.toUpperCase(),
-                storageClass: "STANDARD",
-                uniformBucketLevelAccess: true,
-                publicAccessPrevention: "enforced",
-                versioning: { enabled: true },
-                softDeletePolicy: { retentionDurationSeconds: 7 * 24 * 3600 },
-                // Old versions of overwritten or deleted backups are kept for 30 days.
-                lifecycleRules: [{ action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } }],
-                forceDestroy: false,
-                labels: { "platform-cluster": c.name, purpose: "velero" },
-            },
-            { parent: this, provider: this.identityArgs.provider, protect: this.environment === "production", retainOnDelete: true },
-        );
-        return { ...common, bucket: bucket.name, resources: [bucket] };
+        const owner = source ?? { ...this.args.config, stack: this.args.stack };
+        return gcpBackupBucket(`${this.resourceName}-backup`, {
+            stack: owner.stack,
+            cluster: owner.name,
+            project: owner.project,
+            region: owner.region,
+            create: source === undefined,
+            protect: this.environment === "production",
+            copyRegion: backupCopyRegion(owner, this.environment),
+            projectNumber: this.identityArgs.projectNumber,
+            provider: this.identityArgs.provider,
+            parent: this,
+        });
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, _prefix: string): pulumi.Input<Record<string, unknown>> {

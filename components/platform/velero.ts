@@ -34,6 +34,11 @@ export interface VeleroArgs extends AddonArgs {
     /** Attach this cluster's store read-only as a second location (`clusters[].restore.source`). Default: none. */
     readonly source?: BackupSource;
     /**
+     * Attach the copy outside the region of the store a restore reads (the source's, else this
+     * cluster's), read-only, as location `copy-<cluster>` (`clusters[].restore.fromCopy`). Default: false.
+     */
+    readonly fromCopy?: boolean;
+    /**
      * A restore is under way: schedules are paused (a fresh, empty backup must not become the
      * "latest" one the restore picks) and `up` waits for each location's first backup sync.
      * Default: false.
@@ -50,6 +55,13 @@ export interface BackupScheduleArgs {
 
 const containerSecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true };
 
+/** The store `storage` keeps outside its region, as storage of its own; an error when it keeps none. */
+function copyOf(storage: BackupStorage): BackupStorage {
+    if (!storage.copy) throw new pulumi.RunError(`restore.fromCopy: the backups of ${storage.cluster} have no copy outside their region`);
+    const { copy, ...rest } = storage;
+    return { ...rest, bucket: copy.bucket, config: copy.config, resources: [] };
+}
+
 export class Velero extends HelmAddon {
     /** This cluster's bucket (`backupBucket` stack output). */
     readonly storage: BackupStorage;
@@ -63,8 +75,10 @@ export class Velero extends HelmAddon {
         const { cluster } = args;
         const own = cluster.backupStorage();
         const source = args.source && cluster.backupStorage(args.source);
+        const copy = args.fromCopy ? copyOf(source ?? own) : undefined;
         const grants: IdentityGrant[] = [{ kind: "backupStorage", access: "readWrite", storage: own }];
         if (source) grants.push({ kind: "backupStorage", access: "readOnly", storage: source });
+        if (copy) grants.push({ kind: "backupStorage", access: "readOnly", storage: copy });
         const plugins = [...new Set([own.pluginImage, ...(source ? [source.pluginImage] : [])])];
         super(
             name,
@@ -113,6 +127,7 @@ export class Velero extends HelmAddon {
         this.restoring = args.restoring ?? false;
         this.locations = [this.location(DEFAULT_LOCATION, own, "ReadWrite")];
         if (source) this.locations.push(this.location(`source-${source.cluster}`, source, "ReadOnly"));
+        if (copy) this.locations.push(this.location(`copy-${copy.cluster}`, copy, "ReadOnly"));
         if (own.snapshotConfig) {
             this.customResource("snapshot-location", {
                 apiVersion: "velero.io/v1",
@@ -204,6 +219,6 @@ export class Velero extends HelmAddon {
 }
 
 /** The Platform's entry (addons.ts): Velero on the cluster's bucket, and the restore source's while restoring. */
-export function install(name: string, { cluster, charts, backupSource, restoring, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
-    return new Velero(name, { cluster, charts, extraValues: settings.velero.values, source: backupSource, restoring }, opts);
+export function install(name: string, { cluster, charts, clusterConfig, backupSource, restoring, addons: settings }: AddonContext, _links: object, opts?: pulumi.ComponentResourceOptions): Velero {
+    return new Velero(name, { cluster, charts, extraValues: settings.velero.values, source: backupSource, fromCopy: clusterConfig.restore?.fromCopy, restoring }, opts);
 }

@@ -121,3 +121,56 @@ export const backupBucketComplete: PlatformPolicy<StackValidationPolicy> = {
         for (const account of ofTypes([AZURE_ACCOUNT])) require(account, AZURE_BLOB_SERVICE, "BlobServiceProperties (blob versioning)");
     },
 };
+
+const AWS_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
+const GCP_TRANSFER = "gcp:storage/transferJob:TransferJob";
+/** Azure SKUs that keep a copy in the paired region. */
+const GEO_REDUNDANT = ["Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"];
+const COPY_PURPOSE = "velero-copy";
+
+/** The `purpose` a backup bucket is tagged (S3) or labelled (GCS) with. */
+const tagOf = (bucket: PolicyResource, tag: string): unknown => known(() => (bucket.props.tags as Record<string, unknown> | undefined)?.[tag]);
+const purposeOf = (bucket: PolicyResource): unknown => tagOf(bucket, "platform.example.io/purpose") ?? known(() => get(bucket.props, "labels.purpose"));
+const clusterOf = (bucket: PolicyResource): unknown => tagOf(bucket, "platform.example.io/cluster") ?? known(() => get(bucket.props, "labels.platform-cluster"));
+
+/** `resource` names `bucket` in a property, or depends on it. */
+function refersTo(resource: PolicyResource, bucket: PolicyResource, nameAt: string): boolean {
+    if (resource.dependencies.some((d) => d.urn === bucket.urn)) return true;
+    if (Object.values(resource.propertyDependencies ?? {}).some((deps) => deps.some((d) => d.urn === bucket.urn))) return true;
+    const named = known(() => get(resource.props, nameAt));
+    return typeof named === "string" && [known(() => bucket.props.bucket), known(() => bucket.props.name)].includes(named);
+}
+
+/**
+ * A region can be lost with everything in it: every backup store keeps a copy outside its
+ * region (docs/disaster-recovery.md). S3: an enabled replication rule to a copy bucket placed in
+ * another region; Azure: a geo-redundant SKU; GCS: a copy bucket in another location that a
+ * Storage Transfer Service job replicates into.
+ */
+export const backupCopyOutsideRegion: PlatformPolicy<StackValidationPolicy> = {
+    name: "backup-copy-outside-region",
+    description: "Every backup store keeps a copy outside its region: S3 replication, geo-redundant Azure storage, a replicated GCS copy bucket.",
+    severity: "high",
+    remediationSteps: "Set clusters[].backupCopyRegion (or keep its default, the region's pair); false only where losing the region may lose the backups.",
+    inspects: [...AWS_BUCKETS, AWS_REPLICATION, AZURE_ACCOUNT, GCP_BUCKET, GCP_TRANSFER],
+    validateStack: (args, report) => {
+        const ofTypes = (types: string[]) => args.resources.filter((r) => types.includes(r.type));
+        const copies = (types: string[], of: PolicyResource) => ofTypes(types).filter((b) => purposeOf(b) === COPY_PURPOSE && clusterOf(b) === clusterOf(of));
+        for (const bucket of ofTypes(AWS_BUCKETS).filter((b) => purposeOf(b) !== COPY_PURPOSE)) {
+            const replicas = copies(AWS_BUCKETS, bucket).filter((c) => typeof known(() => c.props.region) === "string" && c.props.region !== known(() => bucket.props.region));
+            const rules = ofTypes([AWS_REPLICATION]).filter((r) => refersTo(r, bucket, "bucket")).flatMap((r) => asList(r.props.rules));
+            if (!replicas.length || !rules.some((rule) => get(rule, "status") === "Enabled")) {
+                report(`${bucket.name}: backups have no copy outside the bucket's region (an enabled S3 replication rule to a bucket in another region)`, bucket.urn);
+            }
+        }
+        for (const account of ofTypes([AZURE_ACCOUNT])) {
+            const sku = known(() => get(account.props, "sku.name"));
+            if (typeof sku === "string" && !GEO_REDUNDANT.includes(sku)) report(`${account.name}: storage SKU ${sku} keeps no copy outside the region; use ${GEO_REDUNDANT.join(", ")}`, account.urn);
+        }
+        for (const bucket of ofTypes([GCP_BUCKET]).filter((b) => purposeOf(b) !== COPY_PURPOSE)) {
+            const elsewhere = copies([GCP_BUCKET], bucket).filter((c) => known(() => c.props.location) !== known(() => bucket.props.location));
+            const fed = elsewhere.some((c) => ofTypes([GCP_TRANSFER]).some((job) => refersTo(job, bucket, "replicationSpec.gcsDataSource.bucketName") && refersTo(job, c, "replicationSpec.gcsDataSink.bucketName")));
+            if (!fed) report(`${bucket.name}: backups have no copy outside the bucket's location (a copy bucket elsewhere that a Storage Transfer Service replication job feeds)`, bucket.urn);
+        }
+    },
+};

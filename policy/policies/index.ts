@@ -1,6 +1,6 @@
 import { Policies } from "@pulumi/policy";
 import { PlatformPolicy } from "../util";
-import { backupBucketComplete, backupBucketSettings, veleroSnapshotsThroughCsi } from "./backups";
+import { backupBucketComplete, backupBucketSettings, backupCopyOutsideRegion, veleroSnapshotsThroughCsi } from "./backups";
 import { defaultSecurityGroupClosed, kmsKeyPolicyExplicit, logGroupEncryptedRetained, vpcFlowLogsAndClosedDefault } from "./aws-account";
 import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
@@ -17,6 +17,7 @@ export const guards: readonly PlatformPolicy[] = [
     nodePoolBoundedAutoscaling,
     backupBucketSettings,
     backupBucketComplete,
+    backupCopyOutsideRegion,
     veleroSnapshotsThroughCsi,
     tenantNamespaceIsolated,
     clusterRoleBindingAccounts,
