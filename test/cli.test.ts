@@ -77,12 +77,13 @@ describe("render at the terminal", () => {
         assert.equal(run.status, 0, run.stderr);
         const lines = run.stdout.split("\n");
         // Counted from the JSON render by name prefix (grep -c '"name": "prod-aws-use1[-"]').
-        assert.equal(lines[0], "stack production: 383 resources, 32 protected, 105 types");
+        // The copies outside the region: 10 AWS resources (replica bucket, its 6 settings, role, policy, replication), 5 GCP (copy bucket, 3 grants, transfer job), all protected.
+        assert.equal(lines[0], "stack production: 398 resources, 47 protected, 107 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "162", "13"],
+            ["prod-aws-use1", "172", "23"],
             ["prod-azure-weu", "106", "12"],
-            ["prod-gcp-euw4", "115", "7"],
+            ["prod-gcp-euw4", "120", "12"],
         ]);
         assert.ok(lines.includes("         29  kubernetes:core/v1:Namespace"), run.stdout);
     });

@@ -76,6 +76,7 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "node-pool-bounded-autoscaling",
                 "backup-bucket-settings",
                 "backup-bucket-complete",
+                "backup-copy-outside-region",
                 "velero-snapshots-through-csi",
                 "tenant-namespace-isolated",
                 "cluster-role-binding-accounts",
