@@ -121,13 +121,14 @@ describe("EksCluster (production render)", () => {
     });
 
     it("backup bucket: versioned, encrypted, public access blocked, TLS only", () => {
-        const versioning = one(doc, "aws:s3/bucketVersioning:BucketVersioning");
+        // The primary; its copy in the paired region is test/backup-copy.test.ts's.
+        const versioning = one(doc, "aws:s3/bucketVersioning:BucketVersioning", "prod-aws-use1-backup");
         assert.deepEqual(versioning.inputs.versioningConfiguration, { status: "Enabled" });
-        const encryption = one(doc, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        const encryption = one(doc, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod-aws-use1-backup");
         assert.equal((encryption.inputs.rules as { applyServerSideEncryptionByDefault: { sseAlgorithm: string } }[])[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
-        const block = one(doc, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+        const block = one(doc, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-aws-use1-backup");
         for (const key of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block.inputs[key], true, key);
-        const [deny] = statements(one(doc, "aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
+        const [deny] = statements(one(doc, "aws:s3/bucketPolicy:BucketPolicy", "prod-aws-use1-backup").inputs.policy);
         assert.deepEqual([deny.Effect, deny.Condition], ["Deny", { Bool: { "aws:SecureTransport": "false" } }]);
     });
 });

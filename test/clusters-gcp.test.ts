@@ -91,7 +91,8 @@ describe("GkeCluster (production render)", () => {
     });
 
     it("backup bucket: versioned, public access prevented, uniform access, kept on delete", () => {
-        const bucket = one(doc, "gcp:storage/bucket:Bucket");
+        // The primary; its copy in the paired region is test/backup-copy.test.ts's.
+        const bucket = one(doc, "gcp:storage/bucket:Bucket", "prod-gcp-euw4-backup");
         assert.deepEqual(bucket.inputs.versioning, { enabled: true });
         assert.equal(bucket.inputs.publicAccessPrevention, "enforced");
         assert.equal(bucket.inputs.uniformBucketLevelAccess, true);
@@ -123,7 +124,10 @@ describe("GkeCluster adapters", () => {
 
     it("each grant binds on one resource: the bucket, the managed zone, secrets by name prefix", async () => {
         const { doc, used } = await build();
-        const bucket = one(doc, "gcp:storage/bucketIAMMember:BucketIAMMember");
+        // Velero's grant; the Storage Transfer agent's grants on the buckets belong to the copy (backup-copy.test.ts).
+        const velero = typed(doc, "gcp:storage/bucketIAMMember:BucketIAMMember").filter((r) => r.name.startsWith("stg-gcp-euw4-velero-velero-"));
+        assert.equal(velero.length, 1);
+        const bucket = velero[0];
         assert.deepEqual([bucket.inputs.bucket, bucket.inputs.role], [await valueOf(pulumi.output(used.storage.bucket)), "roles/storage.objectAdmin"]);
         const zone = one(doc, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember");
         assert.deepEqual([zone.inputs.managedZone, zone.inputs.project], ["gcp-staging-example-com", "platform-staging-0001"]);
