@@ -59,9 +59,16 @@ export class AzureClusterData {
         return this.group;
     }
 
-    /** Another cluster's container (of stack `stack`), named as that stack names it; nothing created. */
-    attachedBackupStorage(stack: string, cluster: string, subscriptionId: string): BackupStorage {
-        return { ...this.storageOf(stack, cluster, subscriptionId), bucket: backupBucketName(stack, cluster, subscriptionId), resources: [] };
+    /** Another cluster's container (of stack `stack`), named as that stack names it, with its geo-redundant copy when it keeps one; nothing created. */
+    attachedBackupStorage(stack: string, cluster: string, subscriptionId: string, copyRegion?: string): BackupStorage {
+        const common = this.storageOf(stack, cluster, subscriptionId);
+        const container = backupBucketName(stack, cluster, subscriptionId);
+        return { ...common, ...this.copyOf(common.config, container, copyRegion), bucket: container, resources: [] };
+    }
+
+    /** Azure replicates the whole account to the pair; the secondary endpoint serves reads only. */
+    private copyOf(config: { storageAccount: string }, container: string, copyRegion: string | undefined) {
+        return copyRegion ? { copy: { bucket: container, config: { ...config, storageAccountURI: `https://${config.storageAccount}-secondary.blob.core.windows.net` } } } : {};
     }
 
     private storageOf(stack: string, cluster: string, subscriptionId: string) {
@@ -95,8 +102,7 @@ export class AzureClusterData {
             : this.args.production
               ? storageEnums.SkuName.Standard_ZRS
               : storageEnums.SkuName.Standard_LRS;
-        // Azure replicates the whole account to the pair; the secondary endpoint serves reads only.
-        const copy = this.args.copyRegion ? { copy: { bucket: container, config: { ...common.config, storageAccountURI: `https://${account}-secondary.blob.core.windows.net` } } } : {};
+        const copy = this.copyOf(common.config, container, this.args.copyRegion);
         const opts = this.options();
         const group = this.resourceGroup();
         const accountResource = new storage.StorageAccount(

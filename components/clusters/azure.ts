@@ -217,7 +217,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
     }
 
     protected createBackupStorage(source?: SourceCluster<"azure">): BackupStorage {
-        return source ? this.data.attachedBackupStorage(source.stack, source.name, source.subscriptionId) : this.data.backupStorage();
+        return source ? this.data.attachedBackupStorage(source.stack, source.name, source.subscriptionId, backupCopyRegion(source, this.environment)) : this.data.backupStorage();
     }
 
     secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>> {
