@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the tools of the integration tier into .tools/bin (git-ignored):
+# Builds the tools of the integration tier into .tools/bin and assembles the pinned Helm
+# charts into .tools/charts (both git-ignored):
 #
 #   pulumi                      the Pulumi CLI/engine v3.248.0        (tools/go.mod)
 #   pulumi-resource-kubernetes  the Kubernetes provider plugin        (tools/kubernetes-provider/go.mod)
@@ -7,21 +8,37 @@
 #   kube-controller-manager     Kubernetes v1.33.13 (namespace controller)
 #   etcd                        Debian's etcd-server package          (ETCD_DEB below)
 #   pulumi-analyzer-policy-nodejs  runs a Node.js policy pack (scripts/integration/)
+#   helm                        Helm v3.18.6, the library the provider links (tools/helm/go.mod)
+#   the add-ons' controllers    cert-manager, Kyverno, Flux, External Secrets, Envoy Gateway,
+#                               Velero and its AWS plugin, MinIO (tools/<name>/go.mod;
+#                               scripts/bootstrap/controllers.sh)
+#   .tools/charts/<chart>/      the charts of components/versions.ts that the module proxy
+#                               serves a source for (tools/charts.tsv; scripts/bootstrap/charts.sh)
 #
 # Everything comes from the Go module proxy and Debian; versions are pinned by the
-# go.mod/go.sum files under tools/ and by ETCD_DEB. Each build is cached outside the
-# clone, keyed by what produced it (go.mod, go.sum, recipe, Go version), in
+# go.mod/go.sum files under tools/, by tools/charts.tsv and by ETCD_DEB. Each build is
+# cached outside the clone, keyed by what produced it (go.mod, go.sum, recipe, Go
+# version), in
 #   ${PLATFORM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-tools}
 # so a fresh clone on the same machine links the binaries in seconds.
 #
-# Usage: scripts/bootstrap-tools.sh [--force]
+# Usage: scripts/bootstrap-tools.sh [--force] [--no-controllers]
+#   --force           rebuild everything
+#   --no-controllers  only the tools the tenancy tier needs (no helm, controllers, charts)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN="$ROOT/.tools/bin"
 CACHE=${PLATFORM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-tools}
 FORCE=false
-[[ ${1:-} == --force ]] && FORCE=true
+CONTROLLERS=true
+for arg in "$@"; do
+  case $arg in
+    --force) FORCE=true ;;
+    --no-controllers) CONTROLLERS=false ;;
+    *) printf 'unknown argument %s\nUsage: scripts/bootstrap-tools.sh [--force] [--no-controllers]\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 PULUMI_VERSION=v3.248.0
 K8S_VERSION=v1.33.13
@@ -40,10 +57,16 @@ die() {
 # ---------- prerequisites ----------
 GO=${GO:-$(command -v go || true)}
 [[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-[[ -n $GO ]] || die "no Go toolchain: install Go >= 1.25.11 (https://go.dev/dl) or set GO=/path/to/go"
+T="$ROOT/tools"
+MODULES=("$T/go.mod" "$T/kubernetes-provider/go.mod" "$T/kubernetes/go.mod")
+$CONTROLLERS && MODULES+=("$T"/*/go.mod)
+# The newest `go` line among the modules to build: with GOTOOLCHAIN=local an older Go
+# would refuse them one at a time, well into a long bootstrap.
+GO_NEEDED=$(sed -n 's/^go \([0-9.]*\)$/go\1/p' "${MODULES[@]}" | sort -V | tail -n 1)
+[[ -n $GO ]] || die "no Go toolchain: install Go >= ${GO_NEEDED#go} (https://go.dev/dl) or set GO=/path/to/go"
 GO_VERSION=$("$GO" env GOVERSION)
-if ! printf '%s\n%s\n' go1.25.11 "$GO_VERSION" | sort -V -C; then
-  die "$GO is $GO_VERSION; the Pulumi CLI v3.248.0 needs Go >= 1.25.11"
+if ! printf '%s\n%s\n' "$GO_NEEDED" "$GO_VERSION" | sort -V -C; then
+  die "$GO is $GO_VERSION; the modules under tools/ need Go >= ${GO_NEEDED#go} (or run with --no-controllers)"
 fi
 for tool in sha256sum flock; do
   command -v $tool >/dev/null || die "$tool not found (coreutils/util-linux)"
@@ -81,14 +104,16 @@ link_into_bin() {
 
 STEP=0
 STEPS=5
-# tool <label> <cache key> <build function> <binary names...>
-tool() {
-  local label=$1 key=$2 build=$3
-  shift 3
+# tool_step <label> <cache key> <build command> <install function> <names...>: runs the
+# build command (words: function and arguments; the output directory is appended) unless
+# the cache holds its output, then installs <names> from the cache directory.
+tool_step() {
+  local label=$1 key=$2 build=$3 install=$4
+  shift 4
   STEP=$((STEP + 1))
   local dir="$CACHE/$key" log="$CACHE/logs/${key}.log"
   if ! $FORCE && [[ -f $dir/.complete ]]; then
-    link_into_bin "$dir" "$@"
+    $install "$dir" "$@"
     say "[$STEP/$STEPS] $label: cached ($dir)"
     return
   fi
@@ -100,6 +125,7 @@ tool() {
   local ticker=$!
   # In the background, not as an `if` condition, so that `set -e` stops the build at
   # its first failing command.
+  # shellcheck disable=SC2086 # $build is a function name and its arguments
   (set -e; $build "$tmp") >"$log" 2>&1 &
   if ! wait $!; then
     kill $ticker 2>/dev/null || true
@@ -110,12 +136,24 @@ tool() {
   kill $ticker 2>/dev/null || true
   wait $ticker 2>/dev/null || true
   for name in "$@"; do
-    [[ -x $tmp/$name ]] || die "$label: the build produced no $name (log: $log)"
+    [[ -e $tmp/$name ]] || die "$label: the build produced no $name (log: $log)"
   done
   touch "$tmp/.complete"
   rm -rf "$dir" && mv "$tmp" "$dir"
-  link_into_bin "$dir" "$@"
+  $install "$dir" "$@"
   say "[$STEP/$STEPS] $label: built in $((SECONDS - t0))s"
+}
+
+# tool <label> <cache key> <build function> <binary names...>
+tool() {
+  tool_step "$1" "$2" "$3" link_into_bin "${@:4}"
+}
+
+# copy_chart_into <cache dir> <chart>: a copy, so that nothing done to .tools/charts
+# reaches the cache.
+copy_chart_into() {
+  rm -rf "${CHARTS:?}/$2"
+  cp -R "$1/$2" "$CHARTS/$2"
 }
 
 # ---------- the builds ----------
@@ -192,7 +230,6 @@ build_policy_shim() {
   install -m 0755 "$ROOT/scripts/integration/pulumi-analyzer-policy-nodejs" "$1/"
 }
 
-T="$ROOT/tools"
 tool "pulumi $PULUMI_VERSION (~10 min cold)" \
   "pulumi-$PULUMI_VERSION-$(key_of "$(declare -f build_pulumi)" "$T/go.mod" "$T/go.sum")" \
   build_pulumi pulumi
@@ -208,6 +245,26 @@ tool "etcd $ETCD_DEB (Debian etcd-server)" \
 tool "pulumi-analyzer-policy-nodejs" \
   "policy-shim-$(key_of "$(declare -f build_policy_shim)" "$ROOT/scripts/integration/pulumi-analyzer-policy-nodejs")" \
   build_policy_shim pulumi-analyzer-policy-nodejs
+
+if $CONTROLLERS; then
+  # shellcheck source=scripts/bootstrap/controllers.sh
+  source "$ROOT/scripts/bootstrap/controllers.sh"
+  # shellcheck source=scripts/bootstrap/charts.sh
+  source "$ROOT/scripts/bootstrap/charts.sh"
+  mapfile -t CONTROLLER_TOOLS < <(controller_tools)
+  STEPS=$((STEPS + 1 + ${#CONTROLLER_TOOLS[@]} + $(pinned_charts | while read -r c _; do chart_rows "$c" | head -n 1; done | wc -l)))
+  tool "helm v3.18.6" \
+    "helm-v3.18.6-$(key_of "$(declare -f go_build build_helm)" "$T/helm/go.mod" "$T/helm/go.sum")" \
+    build_helm helm
+  for entry in "${CONTROLLER_TOOLS[@]}"; do
+    IFS=$'\t' read -r label build dir names <<<"$entry"
+    # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
+    # shellcheck disable=SC2086 # $names: one word per binary
+    tool "$label" "$dir-$(key_of "$(declare -f go_build "$build")" $(find "$T/$dir" -type f | sort))" \
+      "$build" $names
+  done
+  charts
+fi
 
 say "done: $(cd "$BIN" && ls | tr '\n' ' ')"
 "$BIN/pulumi" version | sed 's/^/  pulumi /'

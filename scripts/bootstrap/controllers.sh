@@ -1,0 +1,96 @@
+# Sourced by scripts/bootstrap-tools.sh: the builds of helm and of the controllers the
+# integration tier runs as host processes. Each builds one wrapper module under tools/
+# (go.mod/go.sum pin every module; non-local replace lines copied from upstream's go.mod),
+# several binaries per `go build` where they share a module. `-s -w` as upstream's
+# release builds do: smaller binaries, faster links, no debug symbols.
+
+# go_build <tools/ subdirectory> <output dir> <extra ldflags> <packages...>
+go_build() {
+  local dir=$1 out=$2 ldflags=$3
+  shift 3
+  cd "$ROOT/tools/$dir"
+  nice -n 10 "$GO" build -o "$out/" -ldflags "-s -w $ldflags" "$@"
+}
+
+# helm's Makefile stamps the version and the Kubernetes version of its client-go (1.33
+# here): `helm template` and `helm lint` check charts' kubeVersion against it, and default
+# to 1.20 without it.
+build_helm() {
+  local helm=helm.sh/helm/v3 kube="-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=33"
+  kube+=" -X $helm/pkg/chartutil.k8sVersionMajor=1 -X $helm/pkg/chartutil.k8sVersionMinor=33"
+  grep -q '^	k8s.io/client-go v0\.33\.' "$ROOT/tools/helm/go.mod" || { echo "tools/helm: client-go is not 0.33: update the Kubernetes version in build_helm" >&2; return 1; }
+  go_build helm "$1" "-X $helm/internal/version.version=v3.18.6 -X $helm/internal/version.gitTreeState=clean $kube" $helm/cmd/helm
+  "$1/helm" version
+}
+
+# cert-manager's main packages are not published (tools/cert-manager/go.mod says why);
+# tools/cert-manager holds drivers built against a copy of the published module in which
+# one file is changed: internal/apis/config/controller/v1alpha1/defaults.go names the
+# two Venafi controllers by string instead of importing their packages, because their
+# client library github.com/Venafi/vcert/v5 is refused by the module proxy at every
+# version. Without the import those controllers are not registered (no Venafi issuer).
+build_cert_manager() {
+  local out=$1 mod src="$1/src"
+  mod=$(cd "$ROOT/tools/cert-manager" && "$GO" mod download -json github.com/cert-manager/cert-manager | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $mod ]] || { echo "go mod download found no directory for cert-manager" >&2; return 1; }
+  mkdir -p "$src"
+  cp -R "$mod" "$src/cert-manager"
+  cp -R "$ROOT/tools/cert-manager" "$src/wrapper"
+  chmod -R u+w "$src"
+  local defaults="$src/cert-manager/internal/apis/config/controller/v1alpha1/defaults.go"
+  sed -i -e '/"github.com\/cert-manager\/cert-manager\/pkg\/controller\/certificaterequests\/venafi"$/d' \
+    -e '/"github.com\/cert-manager\/cert-manager\/pkg\/controller\/certificatesigningrequests\/venafi"$/d' \
+    -e 's/crvenaficontroller\.CRControllerName/"certificaterequests-issuer-venafi"/' \
+    -e 's/csrvenaficontroller\.CSRControllerName/"certificatesigningrequests-issuer-venafi"/' "$defaults"
+  ! grep -n 'venafi"$\|venaficontroller\.' "$defaults" || { echo "defaults.go still imports Venafi (above)" >&2; return 1; }
+  cd "$src/wrapper"
+  "$GO" mod edit -replace "github.com/cert-manager/cert-manager=$src/cert-manager"
+  nice -n 10 "$GO" build -o "$out/" -ldflags "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=v1.21.1" \
+    ./cert-manager-controller ./cert-manager-webhook ./cert-manager-cainjector
+  cd "$out" && rm -rf "$src"
+}
+
+build_kyverno() {
+  go_build kyverno "$1" "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=v1.19.0" \
+    github.com/kyverno/kyverno/cmd/kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
+}
+
+build_flux_source_controller() {
+  go_build flux-source-controller "$1" "" github.com/fluxcd/source-controller
+}
+
+build_flux_kustomize_controller() {
+  go_build flux-kustomize-controller "$1" "" github.com/fluxcd/kustomize-controller
+}
+
+build_external_secrets() {
+  go_build external-secrets "$1" "" github.com/external-secrets/external-secrets
+}
+
+build_envoy_gateway() {
+  go_build envoy-gateway "$1" "-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=v1.9.0" \
+    github.com/envoyproxy/gateway/cmd/envoy-gateway
+}
+
+build_velero() {
+  go_build velero "$1" "-X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=v1.18.1" \
+    github.com/vmware-tanzu/velero/cmd/velero github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws
+}
+
+build_minio() {
+  go_build minio "$1" "" github.com/minio/minio
+}
+
+# controller_tools: label, build function, tools/ module, binaries; in build order.
+controller_tools() {
+  cat <<'EOF'
+cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector
+kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno
+flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller
+flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller
+external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets
+envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway
+velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws
+minio (newest served pseudo-version)	build_minio	minio	minio
+EOF
+}

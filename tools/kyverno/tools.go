@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the Go programs that scripts/bootstrap-tools.sh builds from this module.
+package tools
+
+import (
+	_ "github.com/kyverno/kyverno/cmd/kyverno"
+	_ "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno"
+)
