@@ -259,9 +259,9 @@ if $CONTROLLERS; then
   for entry in "${CONTROLLER_TOOLS[@]}"; do
     IFS=$'\t' read -r label build dir names <<<"$entry"
     # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
+    mapfile -t files < <(find "$T/$dir" -type f | sort)
     # shellcheck disable=SC2086 # $names: one word per binary
-    tool "$label" "$dir-$(key_of "$(declare -f go_build "$build")" $(find "$T/$dir" -type f | sort))" \
-      "$build" $names
+    tool "$label" "$dir-$(key_of "$(declare -f go_build "$build")" "${files[@]}")" "$build" $names
   done
   charts
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/bootstrap-tools.sh: assembles the Helm charts pinned in
 # components/versions.ts into .tools/charts/<chart>/ from the Go module proxy, as listed
 # in tools/charts.tsv, and checks each with `helm lint` and `helm template`.
@@ -40,7 +41,7 @@ fetch_module() {
   # Outside any module (an empty directory), with no checksum database: the sum in
   # tools/charts.tsv is checked instead.
   empty=$(mktemp -d)
-  json=$(cd "$empty" && GOFLAGS= GOSUMDB=off "$GO" mod download -json "$1@$2") ||
+  json=$(cd "$empty" && GOFLAGS="" GOSUMDB=off "$GO" mod download -json "$1@$2") ||
     { echo "$json" >&2; rmdir "$empty"; return 1; }
   rmdir "$empty"
   dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")
@@ -74,8 +75,10 @@ chart_cert_manager() {
 chart_envoy_gateway() {
   local dest=$3 version=$4
   chart_copy "$@"
+  # shellcheck disable=SC2016 # the placeholders are literal
   sed -e "s#\${GatewayImage}#docker.io/envoyproxy/gateway:$version#" \
     -e 's#\${GatewayImagePullPolicy}#IfNotPresent#' "$dest/values.tmpl.yaml" >"$dest/values.yaml"
+  # shellcheck disable=SC2016 # a literal ${
   if grep -n '\${' "$dest/values.yaml" >&2; then
     echo "gateway-helm: placeholders left in values.yaml (above)" >&2
     return 1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/bootstrap-tools.sh: the builds of helm and of the controllers the
 # integration tier runs as host processes. Each builds one wrapper module under tools/
 # (go.mod/go.sum pin every module; non-local replace lines copied from upstream's go.mod),
@@ -8,7 +9,7 @@
 go_build() {
   local dir=$1 out=$2 ldflags=$3
   shift 3
-  cd "$ROOT/tools/$dir"
+  cd "$ROOT/tools/$dir" || return
   nice -n 10 "$GO" build -o "$out/" -ldflags "-s -w $ldflags" "$@"
 }
 
@@ -43,7 +44,7 @@ build_cert_manager() {
     -e 's/crvenaficontroller\.CRControllerName/"certificaterequests-issuer-venafi"/' \
     -e 's/csrvenaficontroller\.CSRControllerName/"certificatesigningrequests-issuer-venafi"/' "$defaults"
   ! grep -n 'venafi"$\|venaficontroller\.' "$defaults" || { echo "defaults.go still imports Venafi (above)" >&2; return 1; }
-  cd "$src/wrapper"
+  cd "$src/wrapper" || return
   "$GO" mod edit -replace "github.com/cert-manager/cert-manager=$src/cert-manager"
   nice -n 10 "$GO" build -o "$out/" -ldflags "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=v1.21.1" \
     ./cert-manager-controller ./cert-manager-webhook ./cert-manager-cainjector
