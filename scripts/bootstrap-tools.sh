@@ -261,7 +261,7 @@ if $CONTROLLERS; then
     # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
     mapfile -t files < <(find "$T/$dir" -type f | sort)
     # shellcheck disable=SC2086 # $names: one word per binary
-    tool "$label" "$dir-$(key_of "$(declare -f go_build "$build")" "${files[@]}")" "$build" $names
+    tool "$label" "$dir-$(key_of "$(declare -f go_build flux_crds "$build")" "${files[@]}")" "$build" $names
   done
   charts
 fi

@@ -56,12 +56,23 @@ build_kyverno() {
     github.com/kyverno/kyverno/cmd/kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
 }
 
+# The Flux controllers' CRDs (the flux2 chart that would install them is refused, see
+# docs/integration.md) come from the same modules, config/crd/bases, one file per controller.
+flux_crds() { # flux_crds <tools/ subdirectory> <module> <output file>
+  local dir
+  dir=$(cd "$ROOT/tools/$1" && "$GO" list -m -f '{{.Dir}}' "$2")
+  [[ -d $dir/config/crd/bases ]] || { echo "$2: no config/crd/bases in $dir" >&2; return 1; }
+  for crd in "$dir"/config/crd/bases/*.yaml; do printf -- '---\n'; cat "$crd"; done >"$3"
+}
+
 build_flux_source_controller() {
   go_build flux-source-controller "$1" "" github.com/fluxcd/source-controller
+  flux_crds flux-source-controller github.com/fluxcd/source-controller "$1/flux-source-crds.yaml"
 }
 
 build_flux_kustomize_controller() {
   go_build flux-kustomize-controller "$1" "" github.com/fluxcd/kustomize-controller
+  flux_crds flux-kustomize-controller github.com/fluxcd/kustomize-controller "$1/flux-kustomize-crds.yaml"
 }
 
 build_external_secrets() {
@@ -87,8 +98,8 @@ controller_tools() {
   cat <<'EOF'
 cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector
 kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno
-flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller
-flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller
+flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller flux-source-crds.yaml
+flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller flux-kustomize-crds.yaml
 external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets
 envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway
 velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws

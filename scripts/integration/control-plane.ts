@@ -5,11 +5,12 @@
  * by openssl and a static token for the program. No kubelet, no nodes: the platform's
  * tenancy objects are API objects, and that is what the tier checks.
  */
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import { HostProcesses, waitFor } from "./host-processes";
 
 export interface ControlPlane {
     /** Kubeconfig file (token auth, CA pinned) with a single context `context`. */
@@ -18,11 +19,13 @@ export interface ControlPlane {
     readonly server: string;
     /** `kubectl --kubeconfig ... <args>`; throws with kubectl's stderr on failure. */
     kubectl(...args: string[]): string;
+    /** Writes a kubeconfig for the same server with another bearer token (e.g. a service account's). */
+    writeKubeconfig(file: string, token: string): void;
     /** Stops every process (TERM, then KILL after 10 s). Safe to call twice. */
     stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
     const port = (server.address() as net.AddressInfo).port;
@@ -61,17 +64,11 @@ function kubeconfigYaml(server: string, caFile: string, token: string, context: 
     ].join("\n");
 }
 
-function tail(file: string, lines = 25): string {
-    try {
-        return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-    } catch {
-        return "(no log)";
-    }
-}
-
-/** Starts the control plane under `dir` and waits until the API server is ready. */
-export async function startControlPlane(dir: string, bin: string, log: (line: string) => void): Promise<ControlPlane> {
-    const processes: { name: string; child: ChildProcess; logFile: string }[] = [];
+/**
+ * Starts the control plane under `dir` and waits until the API server is ready.
+ * @param extraApiServerArgs more kube-apiserver flags (the platform tier's webhook routing)
+ */
+export async function startControlPlane(dir: string, bin: string, log: (line: string) => void, extraApiServerArgs: string[] = []): Promise<ControlPlane> {
     const pki = path.join(dir, "pki");
     fs.mkdirSync(pki, { recursive: true });
     makeCertificates(pki);
@@ -84,32 +81,9 @@ export async function startControlPlane(dir: string, bin: string, log: (line: st
     const kubeconfig = path.join(dir, "kubeconfig");
     fs.writeFileSync(kubeconfig, kubeconfigYaml(server, path.join(pki, "ca.crt"), token, context), { mode: 0o600 });
 
-    let stopped = false;
-    const start = (name: string, args: string[]) => {
-        const logFile = path.join(dir, `${name}.log`);
-        const out = fs.openSync(logFile, "a");
-        const child = spawn(path.join(bin, name), args, { cwd: dir, stdio: ["ignore", out, out] });
-        fs.closeSync(out);
-        child.on("exit", (code, signal) => {
-            if (!stopped) log(`${name} exited unexpectedly (code ${code}, signal ${signal}); last lines of ${logFile}:\n${tail(logFile)}`);
-        });
-        processes.push({ name, child, logFile });
-        log(`started ${name} (pid ${child.pid})`);
-    };
-
-    const stop = async () => {
-        if (stopped) return;
-        stopped = true;
-        for (const { name, child } of [...processes].reverse()) {
-            if (child.exitCode !== null || child.signalCode !== null) continue;
-            const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            child.kill("SIGTERM");
-            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-            await exited;
-            clearTimeout(timer);
-            log(`stopped ${name} (pid ${child.pid})`);
-        }
-    };
+    const processes = new HostProcesses(dir, log);
+    const start = (name: string, args: string[]) => processes.start(name, path.join(bin, name), args);
+    const stop = () => processes.stopAll();
 
     const kubectl = (...args: string[]) => execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
@@ -142,11 +116,10 @@ export async function startControlPlane(dir: string, bin: string, log: (line: st
             `--service-account-signing-key-file=${path.join(pki, "sa.key")}`,
             "--service-cluster-ip-range=10.96.0.0/16",
             "--profiling=false",
+            ...extraApiServerArgs,
         ]);
         await waitFor("the API server to be ready", 120_000, () => {
-            for (const p of processes) {
-                if (p.child.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child.exitCode}:\n${tail(p.logFile)}`);
-            }
+            processes.checkRunning();
             return kubectl("get", "--raw", "/readyz").trim() === "ok";
         });
         start("kube-controller-manager", [
@@ -160,24 +133,12 @@ export async function startControlPlane(dir: string, bin: string, log: (line: st
             "--secure-port=0",
             "--use-service-account-credentials=false",
         ]);
-        return { kubeconfig, context, server, kubectl, stop };
+        const writeKubeconfig = (file: string, other: string) =>
+            fs.writeFileSync(file, kubeconfigYaml(server, path.join(pki, "ca.crt"), other, context), { mode: 0o600 });
+        return { kubeconfig, context, server, kubectl, writeKubeconfig, stop };
     } catch (e) {
         await stop();
         throw e;
     }
 }
 
-async function waitFor(what: string, timeoutMs: number, ready: () => boolean) {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-        try {
-            if (ready()) return;
-        } catch (e) {
-            if (e instanceof Error && / exited with code /.test(e.message)) throw e;
-            last = e;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}

@@ -19,28 +19,9 @@ import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand 
 import { editStackConfig, expectedTenants, integrationConfig, METADATA_CIDR, NETWORK_POLICIES } from "./stack-config";
 import { checkNothingLeft, checkTenants } from "./checks";
 import { parseCommandLine } from "../cli";
+import { phase, printOutput, say, summary } from "./phases";
 
 const STACK = "integration";
-
-const results: { phase: string; seconds: number; ok: boolean }[] = [];
-const say = (line: string) => console.log(`   ${line.replace(/\n/g, "\n   ")}`);
-
-async function phase<T>(name: string, run: () => Promise<T> | T): Promise<T> {
-    console.log(`\n== ${name}`);
-    const t0 = Date.now();
-    try {
-        const value = await run();
-        results.push({ phase: name, seconds: (Date.now() - t0) / 1000, ok: true });
-        console.log(`-- ok: ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-        return value;
-    } catch (e) {
-        results.push({ phase: name, seconds: (Date.now() - t0) / 1000, ok: false });
-        console.log(`-- FAILED: ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-        throw e;
-    }
-}
-
-const printOutput = (text: string) => process.stdout.write(text.replace(/^(?=.)/gm, "   | "));
 
 const USAGE = `usage: npm run test:integration
 
@@ -149,13 +130,9 @@ async function main() {
         await phase("stop the control plane", stopAll).catch(() => (failed = true));
     }
 
-    console.log("\nIntegration phases:");
-    for (const r of results) console.log(`  ${r.ok ? "ok    " : "FAILED"} ${r.seconds.toFixed(1).padStart(7)}s  ${r.phase}`);
-    console.log(`  total ${results.reduce((s, r) => s + r.seconds, 0).toFixed(1)}s`);
+    if (summary("integration") > 0) failed = true;
     if (failed) console.log(`logs kept in ${work}`);
     else fs.rmSync(work, { recursive: true, force: true });
-    const passed = results.filter((r) => r.ok).length;
-    console.log(`\nintegration: ${passed} passed, ${results.length - passed} failed`);
     process.exit(failed ? 1 : 0);
 }
 
