@@ -41,6 +41,21 @@ export function integrationConfig(kubeconfig: string, context: string): Record<s
     };
 }
 
+/**
+ * The platform tier's stack: local defaults, the add-ons whose charts install without a
+ * kubelet on, from the assembled charts, releases not waiting for pods (none can start).
+ */
+export function platformTierConfig(kubeconfig: string, context: string, chartsDirectory: string): Record<string, unknown> {
+    return {
+        "pulumi:disable-default-providers": ["*"],
+        "platform:environment": "local",
+        "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
+        "platform:charts": { directory: chartsDirectory, wait: false },
+        "platform:addons": { ...addonsOff, certManager: { enabled: true } },
+        "platform:tenants": [{ name: "team-alpha", groups: { edit: ["team-alpha-developers"] } }],
+    };
+}
+
 export const METADATA_CIDR = "169.254.169.254/32";
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
