@@ -260,8 +260,10 @@ if $CONTROLLERS; then
     IFS=$'\t' read -r label build dir names <<<"$entry"
     # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
     mapfile -t files < <(find "$T/$dir" -type f | sort)
+    recipe=$(declare -f go_build "$build")
+    [[ $build != build_flux_* ]] || recipe+=$(declare -f flux_crds) # the Flux builds also run flux_crds
     # shellcheck disable=SC2086 # $names: one word per binary
-    tool "$label" "$dir-$(key_of "$(declare -f go_build flux_crds "$build")" "${files[@]}")" "$build" $names
+    tool "$label" "$dir-$(key_of "$recipe" "${files[@]}")" "$build" $names
   done
   charts
 fi
