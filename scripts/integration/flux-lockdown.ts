@@ -16,11 +16,11 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane } from "./control-plane";
+import { ROOT } from "./engine";
 import { createRepository, startGitServer } from "./git-server";
 import { HostProcesses, waitFor } from "./host-processes";
 import { GITOPS_SERVICE_ACCOUNT } from "../../components/tenancy/gitops";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 const FLUX = "flux-system";
 const TENANT = "team-alpha";
 /** The fixture's platform account (cluster-admin), as the platform's own Kustomizations use one. */
