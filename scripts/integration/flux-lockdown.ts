@@ -256,6 +256,12 @@ export async function checkFluxLockdown(cp: ControlPlane, bin: string, work: str
         expect(!exists(cp, "configmap", "-n", TENANT, "tenant-settings-from-remote"), "the remote base was applied");
         if (problems.length) throw new Error(`Flux lockdown:\n  ${problems.join("\n  ")}\nkustomize-controller log:\n${processes.logOf("kustomize-controller", 15)}`);
     } finally {
+        // While the controllers run: they remove their finalizers, so the tenant namespace can be deleted by destroy.
+        try {
+            cp.kubectl("delete", "kustomizations.kustomize.toolkit.fluxcd.io,gitrepositories.source.toolkit.fluxcd.io", "--all", "--all-namespaces", "--timeout=60s");
+        } catch (e) {
+            say(`Flux objects not deleted: ${(e as { stderr?: string }).stderr ?? e}`);
+        }
         await processes.stopAll();
         await git.close();
     }
