@@ -96,7 +96,7 @@ function secretFile(cp: ControlPlane, namespace: string, name: string, key: stri
  * names asked, and the chart's webhook (reached through the API server) rejects an invalid one.
  */
 export async function checkIssuance(cp: ControlPlane, processes: HostProcesses, caIssuer: string, tenant: string, dir: string, say: (line: string) => void) {
-    await waitFor(`Certificate ${NAMESPACE}/${caIssuer} and ClusterIssuer ${caIssuer} Ready`, 90_000, () => {
+    await waitFor(`Certificate ${NAMESPACE}/${caIssuer} and ClusterIssuer ${caIssuer} Ready`, 180_000, () => {
         processes.checkRunning();
         return ready(cp, "certificate", caIssuer, NAMESPACE) && ready(cp, "clusterissuer", caIssuer);
     });
@@ -106,7 +106,7 @@ export async function checkIssuance(cp: ControlPlane, processes: HostProcesses, 
     const certificate = (name: string, spec: object) => json({ apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name, namespace: tenant }, spec });
     fs.writeFileSync(path.join(dir, "tenant-certificate.json"), certificate("app-tls", { secretName: "app-tls", dnsNames: [dnsName], issuerRef: { kind: "ClusterIssuer", name: caIssuer } }));
     cp.kubectl("apply", "-f", path.join(dir, "tenant-certificate.json"));
-    await waitFor(`Certificate ${tenant}/app-tls Ready`, 60_000, () => {
+    await waitFor(`Certificate ${tenant}/app-tls Ready`, 180_000, () => {
         processes.checkRunning();
         return ready(cp, "certificate", "app-tls", tenant);
     });

@@ -214,7 +214,7 @@ export async function checkFluxLockdown(cp: ControlPlane, bin: string, work: str
         cp.kubectl("apply", "-f", path.join(dir, "sources.yaml"));
 
         for (const namespace of [FLUX, TENANT]) {
-            await waitFor(`GitRepository ${namespace}/fixture Ready`, 90_000, () => {
+            await waitFor(`GitRepository ${namespace}/fixture Ready`, 180_000, () => {
                 processes.checkRunning();
                 return readyOf(cp, "gitrepository", namespace, "fixture")?.status === "True";
             });
@@ -225,7 +225,7 @@ export async function checkFluxLockdown(cp: ControlPlane, bin: string, work: str
         cp.kubectl("apply", "-f", path.join(dir, "kustomizations.yaml"));
 
         const outcome: Record<string, Ready> = {};
-        await waitFor("every Kustomization to report Ready True or False", 120_000, () => {
+        await waitFor("every Kustomization to report Ready True or False", 300_000, () => {
             processes.checkRunning();
             for (const [key, c] of Object.entries(cases)) {
                 const ready = readyOf(cp, "kustomization", c.namespace, c.name);
