@@ -22,6 +22,11 @@ const LIBRARIES = new Set([
     "scripts/integration/control-plane.ts",
     "scripts/integration/engine.ts",
     "scripts/integration/stack-config.ts",
+    "scripts/integration/cert-manager-tier.ts",
+    "scripts/integration/flux-lockdown.ts",
+    "scripts/integration/git-server.ts",
+    "scripts/integration/host-processes.ts",
+    "scripts/integration/phases.ts",
 ]);
 
 function tsUnder(dir: string): string[] {
@@ -47,6 +52,7 @@ describe("command-line scripts", () => {
             "scripts/config-reference.ts",
             "scripts/engine-bench.ts",
             "scripts/engine-recovery.ts",
+            "scripts/integration/platform.ts",
             "scripts/integration/run.ts",
             "scripts/rebuild-model.ts",
             "scripts/render-diff.ts",
