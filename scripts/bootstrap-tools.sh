@@ -22,9 +22,11 @@
 #   ${PLATFORM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-tools}
 # so a fresh clone on the same machine links the binaries in seconds.
 #
-# Usage: scripts/bootstrap-tools.sh [--force] [--no-controllers]
+# Usage: scripts/bootstrap-tools.sh [--force] [--no-controllers | --tiers-only]
 #   --force           rebuild everything
 #   --no-controllers  only the tools the tenancy tier needs (no helm, controllers, charts)
+#   --tiers-only      helm, the charts, and only the controllers the test tiers run
+#                     (cert-manager, Flux): what CI needs; the others take the longest
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,11 +34,13 @@ BIN="$ROOT/.tools/bin"
 CACHE=${PLATFORM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-tools}
 FORCE=false
 CONTROLLERS=true
+TIERS_ONLY=false
 for arg in "$@"; do
   case $arg in
     --force) FORCE=true ;;
     --no-controllers) CONTROLLERS=false ;;
-    *) printf 'unknown argument %s\nUsage: scripts/bootstrap-tools.sh [--force] [--no-controllers]\n' "$arg" >&2; exit 2 ;;
+    --tiers-only) TIERS_ONLY=true ;;
+    *) printf 'unknown argument %s\nUsage: scripts/bootstrap-tools.sh [--force] [--no-controllers | --tiers-only]\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -121,7 +125,8 @@ tool_step() {
   local tmp="$CACHE/.tmp-$key-$$" t0=$SECONDS
   rm -rf "$tmp" && mkdir -p "$tmp"
   # Progress: a line a minute while a long build runs.
-  (while sleep 60; do say "      ... $label still building ($((SECONDS - t0))s)"; done) &
+  # 9>&-: a ticker left behind by a killed run must not hold the cache lock.
+  (while sleep 60; do say "      ... $label still building ($((SECONDS - t0))s)"; done) 9>&- &
   local ticker=$!
   # In the background, not as an `if` condition, so that `set -e` stops the build at
   # its first failing command.
@@ -251,13 +256,13 @@ if $CONTROLLERS; then
   source "$ROOT/scripts/bootstrap/controllers.sh"
   # shellcheck source=scripts/bootstrap/charts.sh
   source "$ROOT/scripts/bootstrap/charts.sh"
-  mapfile -t CONTROLLER_TOOLS < <(controller_tools)
+  mapfile -t CONTROLLER_TOOLS < <(controller_tools | { if $TIERS_ONLY; then grep $'\ttiers$'; else cat; fi; })
   STEPS=$((STEPS + 1 + ${#CONTROLLER_TOOLS[@]} + $(pinned_charts | while read -r c _; do chart_rows "$c" | head -n 1; done | wc -l)))
   tool "helm v3.18.6" \
     "helm-v3.18.6-$(key_of "$(declare -f go_build build_helm)" "$T/helm/go.mod" "$T/helm/go.sum")" \
     build_helm helm
   for entry in "${CONTROLLER_TOOLS[@]}"; do
-    IFS=$'\t' read -r label build dir names <<<"$entry"
+    IFS=$'\t' read -r label build dir names _ <<<"$entry"
     # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
     mapfile -t files < <(find "$T/$dir" -type f | sort)
     recipe=$(declare -f go_build "$build")

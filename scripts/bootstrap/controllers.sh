@@ -93,16 +93,17 @@ build_minio() {
   go_build minio "$1" "" github.com/minio/minio
 }
 
-# controller_tools: label, build function, tools/ module, binaries; in build order.
+# controller_tools: label, build function, tools/ module, binaries, and `tiers` where a test
+# tier runs it (scripts/integration/platform.ts; --tiers-only builds just those); in build order.
 controller_tools() {
   cat <<'EOF'
-cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector
-kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno
-flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller flux-source-crds.yaml
-flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller flux-kustomize-crds.yaml
-external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets
-envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway
-velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws
-minio (newest served pseudo-version)	build_minio	minio	minio
+cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector	tiers
+flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller flux-source-crds.yaml	tiers
+flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller flux-kustomize-crds.yaml	tiers
+kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	-
+external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	-
+envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	-
+velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	-
+minio (newest served pseudo-version)	build_minio	minio	minio	-
 EOF
 }
