@@ -257,10 +257,16 @@ export async function checkFluxLockdown(cp: ControlPlane, bin: string, work: str
         if (problems.length) throw new Error(`Flux lockdown:\n  ${problems.join("\n  ")}\nkustomize-controller log:\n${processes.logOf("kustomize-controller", 15)}`);
     } finally {
         // While the controllers run: they remove their finalizers, so the tenant namespace can be deleted by destroy.
+        const kinds = "kustomizations.kustomize.toolkit.fluxcd.io,gitrepositories.source.toolkit.fluxcd.io";
         try {
-            cp.kubectl("delete", "kustomizations.kustomize.toolkit.fluxcd.io,gitrepositories.source.toolkit.fluxcd.io", "--all", "--all-namespaces", "--timeout=60s");
+            cp.kubectl("delete", kinds, "--all", "--all-namespaces", "--timeout=60s");
         } catch (e) {
-            say(`Flux objects not deleted: ${(e as { stderr?: string }).stderr ?? e}`);
+            // A Kustomization whose build fails may keep its finalizer: the fixture's own objects, released by hand.
+            say(`Flux objects not deleted in 60 s, finalizers removed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+            const left = cp.kubectl("get", kinds, "-A", "-o", 'jsonpath={range .items[*]}{.kind} {.metadata.name} {.metadata.namespace}{"\\n"}{end}');
+            for (const [kind, name, namespace] of left.trim().split("\n").filter(Boolean).map((l) => l.split(" "))) {
+                cp.kubectl("patch", `${kind.toLowerCase()}/${name}`, "-n", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}');
+            }
         }
         await processes.stopAll();
         await git.close();
