@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ChartValues, guardViolations, mergeValues, podSecurityGuards } from "./chart-values";
 import { AddonKey, addonKeys, addons, reservedNamespaces } from "./platform/addons";
+import { unlistedSignedRegistries } from "./platform/image-provenance";
 import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, isSecret, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
 import { pairedRegion } from "./clusters/backup-regions";
@@ -387,6 +388,8 @@ export const secretKeys = stackKeys.filter((key) => isSecret(shape[key])) as Sec
 export function platformSchema(env: Environment) {
     return z.strictObject(stackShape(env)).superRefine((stack, ctx) => {
         const needEmail: string[] = [];
+        // Keyed by path: a stack-wide entry is reported once, not once per cluster.
+        const unlisted = new Map<string, { path: PropertyKey[]; allowed: string }>();
         stack.clusters.forEach((c, i) => {
             const settings = addonsFor(stack.addons, c);
             if (c.restore && !settings.velero.enabled) {
@@ -396,7 +399,15 @@ export function platformSchema(env: Environment) {
                 ctx.addIssue({ code: "custom", path: ["clusters", i, "backup"], message: "is required while addons.velero is enabled (an S3-compatible endpoint such as MinIO)" });
             }
             if (settings.certManager.enabled && c.dns && !settings.certManager.acmeEmail) needEmail.push(c.name);
+            for (const j of unlistedSignedRegistries(settings.kyverno)) {
+                const at = c.addons?.kyverno?.imageSignatures ? ["clusters", i, "addons", "kyverno"] : ["addons", "kyverno"];
+                const path = [...at, "imageSignatures", "tenants", j, "registry"];
+                unlisted.set(JSON.stringify(path), { path, allowed: settings.kyverno.allowedRegistries.join(", ") });
+            }
         });
+        for (const { path, allowed } of unlisted.values()) {
+            ctx.addIssue({ code: "custom", path, message: `is not one of allowedRegistries (${allowed}): restrict-registries refuses its images before their signatures count` });
+        }
         if (needEmail.length) {
             ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: `is required when a cluster has dns (Let's Encrypt account; clusters with dns: ${needEmail.join(", ")})` });
         }

@@ -52,6 +52,7 @@ describe("command-line scripts", () => {
             "scripts/config-reference.ts",
             "scripts/engine-bench.ts",
             "scripts/engine-recovery.ts",
+            "scripts/image-signatures-check.ts",
             "scripts/integration/platform.ts",
             "scripts/integration/run.ts",
             "scripts/rebuild-model.ts",
@@ -99,7 +100,7 @@ describe("render at the terminal", () => {
         assert.equal(run.status, 0, run.stderr);
         const doc = JSON.parse(run.stdout);
         assert.equal(doc.stack, "local");
-        assert.equal(doc.resources.length, 83);
+        assert.equal(doc.resources.length, 84);
     });
 
     it("bad arguments are one line: no --stack, an unknown stack, an unknown format", () => {

@@ -87,6 +87,7 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "log-group-encrypted-retained",
                 "vpc-flow-logs-default-sg",
                 "default-security-group-closed",
+                "image-signatures-verified",
                 "resource-type-known",
             ]);
             assert.ok(levels.every(([, l]: [string, number]) => l === LEVEL[level]), JSON.stringify(levels));

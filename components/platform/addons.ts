@@ -23,6 +23,7 @@ import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
 import type { BackupSource, PlatformCluster } from "../types";
 import { ChartPin, chartName, charts } from "../versions";
+import { imageSignatureSettings } from "./image-provenance";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
@@ -248,9 +249,10 @@ export const addons = {
                 validationFailureAction: z.enum(["Audit", "Enforce"]).default(env === "production" ? "Enforce" : "Audit"),
                 allowedRegistries: z.array(z.string().min(1)).min(1).default(["registry.k8s.io/", "ghcr.io/", "quay.io/", "docker.io/", "public.ecr.aws/"]),
                 requiredLabels: z.array(labelKey).default(["app.kubernetes.io/name"]),
+                imageSignatures: imageSignatureSettings,
             }),
         guardedValues: [
-            { path: "config.webhooks", why: "the platform's namespaces are excluded from the webhooks, so the platform heals itself when Kyverno is down" },
+            { path: "config.webhooks", why: "Kyverno's and Kubernetes' namespaces never reach the webhooks, so Kyverno can always restart; the other add-ons' reach them only for their image signatures" },
             { path: "config.matchConditions", why: "which requests reach the webhooks is the platform's" },
             ...["resourceFilters", "resourceFiltersExclude", "resourceFiltersExcludeNamespaces", "resourceFiltersInclude", "resourceFiltersIncludeNamespaces", "excludeKyvernoNamespace"].map((key) => ({
                 path: `config.${key}`,

@@ -3,7 +3,8 @@
  * Standard), restrict-registries, require-labels and disallow-latest-tag. They govern the
  * tenants' workloads; the platform's own namespaces are excluded so the platform can never
  * lock itself out (their pods come from pinned charts, and each namespace already carries
- * its own Pod Security Admission level).
+ * its own Pod Security Admission level). verify-image-signatures (image-provenance.ts) also
+ * checks the other add-ons' pods: their images must carry their upstream's signature.
  *
  * Values checked against kyverno 3.9.0 (charts/kyverno/values.yaml at tag kyverno-chart-3.9.0
  * of kyverno/kyverno; app v1.19.0); ClusterPolicy fields against the kyverno.io/v1 CRD of
@@ -15,8 +16,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig } from "../config";
 import { AddonContext, addons, systemNamespaces } from "./addons";
 import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
+import { asPrefix, imageSignatureRules } from "./image-provenance";
 
 export const KYVERNO_NAMESPACE = addons.kyverno.namespace;
+/** The ClusterPolicy of image-provenance.ts (platform images signed upstream, tenant registries signed by their signers). */
+export const IMAGE_SIGNATURE_POLICY = "verify-image-signatures";
 export type FailureAction = AddonsConfig["kyverno"]["validationFailureAction"];
 
 export interface KyvernoArgs extends AddonArgs {
@@ -41,6 +45,10 @@ export class Kyverno extends HelmAddon {
 
     constructor(name: string, args: KyvernoArgs, opts?: pulumi.ComponentResourceOptions) {
         const excluded = [...new Set([...systemNamespaces, KYVERNO_NAMESPACE, ...args.platformNamespaces])];
+        // Kyverno cannot vouch for itself: its own namespace and Kubernetes' never reach the webhook.
+        const unchecked = [...systemNamespaces, KYVERNO_NAMESPACE];
+        // The other add-ons' pods reach it only to have their signatures checked (no other rule governs them).
+        const webhookSkips = args.settings.imageSignatures.platform ? unchecked : excluded;
         const production = args.cluster.environment === "production";
         super(
             name,
@@ -67,8 +75,8 @@ export class Kyverno extends HelmAddon {
                     // The `helm test` pods.
                     test: { resources: requests("10m", "64Mi") },
                     config: {
-                        // Not even sent to Kyverno: if Kyverno is down, the platform still heals itself.
-                        webhooks: { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excluded }] } },
+                        // Not even sent to Kyverno: if Kyverno is down, Kyverno and Kubernetes still heal themselves.
+                        webhooks: { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: webhookSkips }] } },
                     },
                 }),
                 dependsOn: args.dependsOn,
@@ -79,7 +87,7 @@ export class Kyverno extends HelmAddon {
 
         const action = args.validationFailureAction ?? args.settings.validationFailureAction;
         const afterPlatform = { dependsOn: args.platformReleases as pulumi.Resource[] | undefined };
-        this.policies = policySpecs(args.settings, excluded, action).map((policy) =>
+        const validating = policySpecs(args.settings, excluded, action).map((policy) =>
             this.customResource(
                 policy.name,
                 {
@@ -96,6 +104,28 @@ export class Kyverno extends HelmAddon {
                 afterPlatform,
             ),
         );
+        const signatureRules = imageSignatureRules(args.settings.imageSignatures, unchecked, action);
+        const signatures = signatureRules.length
+            ? [
+                  this.customResource(
+                      IMAGE_SIGNATURE_POLICY,
+                      {
+                          apiVersion: "kyverno.io/v1",
+                          kind: "ClusterPolicy",
+                          metadata: { name: IMAGE_SIGNATURE_POLICY, annotations: { "policies.kyverno.io/title": "Verify image signatures", "policies.kyverno.io/category": "Platform" } },
+                          spec: {
+                              // A check that calls registries runs at admission only, not in periodic background scans.
+                              background: false,
+                              // Registries and Rekor answer within seconds, not the default 10.
+                              webhookConfiguration: { failurePolicy: action === "Enforce" ? "Fail" : "Ignore", timeoutSeconds: 30 },
+                              rules: signatureRules,
+                          },
+                      },
+                      afterPlatform,
+                  ),
+              ]
+            : [];
+        this.policies = [...validating, ...signatures];
         this.registerOutputs({ namespace: this.namespace.metadata.name, release: this.release.status });
     }
 }
@@ -135,9 +165,6 @@ interface PolicySpec {
     readonly title: string;
     readonly rules: Record<string, unknown>[];
 }
-
-/** Registry prefixes end in "/", so `ghcr.io` cannot be satisfied by `ghcr.io.evil.example/`. */
-const asPrefix = (registry: string) => (registry.endsWith("/") ? registry : `${registry}/`);
 
 /** A pattern every container image (init and ephemeral ones too) must match. */
 const imagePattern = (image: string) => ({

@@ -87,7 +87,6 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
             "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
             "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository",
-            "kubernetes:kyverno.io/v1:ClusterPolicy",
             "kubernetes:monitoring.coreos.com/v1:PodMonitor",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
             "kubernetes:velero.io/v1:BackupStorageLocation",

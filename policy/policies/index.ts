@@ -6,6 +6,7 @@ import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
 import { resourceTypesKnown } from "./coverage";
 import { identityGrantScoped } from "./identity";
+import { imageSignaturesVerified } from "./images";
 import { eksNodeImdsv2, nodeNoPublicIp, nodePoolBoundedAutoscaling } from "./nodes";
 import { clusterRoleBindingAccounts } from "./rbac";
 import { tenantNamespaceIsolated } from "./tenants";
@@ -28,6 +29,7 @@ export const guards: readonly PlatformPolicy[] = [
     logGroupEncryptedRetained,
     vpcFlowLogsAndClosedDefault,
     defaultSecurityGroupClosed,
+    imageSignaturesVerified,
 ];
 
 /** Every policy of the pack: the guards, and the one that refuses a type none of them inspects. */
