@@ -94,3 +94,20 @@ describe("AWS account controls (staging render)", () => {
         assert.equal(typed(doc, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").length, 1);
     });
 });
+
+describe("GKE and AKS node controls (staging and production renders)", () => {
+    for (const stack of ["staging", "production"]) {
+        it(`${stack}: GKE intranode visibility on; every AKS pool, inline and separate, encrypts at host`, async () => {
+            const doc = await renderStack(stack);
+            const gke = typed(doc, "gcp:container/cluster:Cluster");
+            assert.equal(gke.length, 1);
+            assert.equal(gke[0].inputs.enableIntranodeVisibility, true);
+            const [aks] = typed(doc, "azure-native:containerservice:ManagedCluster");
+            const inline = aks.inputs.agentPoolProfiles as Record<string, unknown>[];
+            const pools = typed(doc, "azure-native:containerservice:AgentPool");
+            // The inline system pool, and the stack file's other AKS pools (staging one, production two).
+            assert.deepEqual([inline.length, pools.length], [1, stack === "production" ? 2 : 1]);
+            for (const pool of [...inline, ...pools.map((p) => p.inputs)]) assert.equal(pool.enableEncryptionAtHost, true, String(pool.name ?? pool.agentPoolName));
+        });
+    }
+});

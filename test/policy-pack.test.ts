@@ -88,6 +88,8 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "vpc-flow-logs-default-sg",
                 "default-security-group-closed",
                 "image-signatures-verified",
+                "gke-intranode-visibility",
+                "aks-encryption-at-host",
                 "resource-type-known",
             ]);
             assert.ok(levels.every(([, l]: [string, number]) => l === LEVEL[level]), JSON.stringify(levels));

@@ -39,6 +39,9 @@ export function poolSettings(pool: NodePoolConfig, kubernetesVersion: string, su
         availabilityZones: ZONES,
         vnetSubnetID: subnetId,
         enableNodePublicIP: false,
+        // OS and temporary disks and the disk caches are encrypted on the VM host too, not only at
+        // rest in storage (needs the subscription feature Microsoft.Compute/EncryptionAtHost).
+        enableEncryptionAtHost: true,
         nodeLabels: { ...poolLabels(pool), ...(pool.spot ? SPOT_LABEL : {}) },
         nodeTaints: taintStrings(pool),
         scaleSetPriority: pool.spot ? "Spot" : "Regular",

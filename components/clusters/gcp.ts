@@ -98,6 +98,9 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
                 minMasterVersion: c.kubernetesVersion,
                 releaseChannel: { channel: production ? "STABLE" : "REGULAR" },
                 datapathProvider: "ADVANCED_DATAPATH",
+                // Pod-to-pod traffic on one node goes through the VPC too: the subnet's flow logs and
+                // the VPC firewall see it, not only traffic between nodes (costs: more flow-log volume).
+                enableIntranodeVisibility: true,
                 networkingMode: "VPC_NATIVE",
                 ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
                 privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: c.privateEndpoint, masterIpv4CidrBlock: c.masterCidr },

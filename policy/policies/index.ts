@@ -4,6 +4,7 @@ import { backupBucketComplete, backupBucketSettings, backupCopyOutsideRegion, ve
 import { defaultSecurityGroupClosed, kmsKeyPolicyExplicit, logGroupEncryptedRetained, vpcFlowLogsAndClosedDefault } from "./aws-account";
 import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
+import { aksEncryptionAtHost, gkeIntranodeVisibility } from "./cluster-hardening";
 import { resourceTypesKnown } from "./coverage";
 import { identityGrantScoped } from "./identity";
 import { imageSignaturesVerified } from "./images";
@@ -30,6 +31,8 @@ export const guards: readonly PlatformPolicy[] = [
     vpcFlowLogsAndClosedDefault,
     defaultSecurityGroupClosed,
     imageSignaturesVerified,
+    gkeIntranodeVisibility,
+    aksEncryptionAtHost,
 ];
 
 /** Every policy of the pack: the guards, and the one that refuses a type none of them inspects. */
