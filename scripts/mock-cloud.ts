@@ -105,6 +105,8 @@ const azure: Record<string, Outputs> = {
         id: `${azureId(a, "Microsoft.Storage/storageAccounts", "accountName")}/blobServices/default/containers/${physical(a, "containerName")}`,
         name: physical(a, "containerName"),
     }),
+    "azure-native:network:PrivateEndpoint": azureNamed("Microsoft.Network/privateEndpoints", "privateEndpointName"),
+    "azure-native:privatedns:PrivateZone": azureNamed("Microsoft.Network/privateDnsZones", "privateZoneName"),
     "azure-native:operationalinsights:Workspace": azureNamed("Microsoft.OperationalInsights/workspaces", "workspaceName", (a) => ({ customerId: placeholder(a.name, "customerId") })),
 };
 
@@ -160,6 +162,8 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "azure-native:authorization:RoleAssignment",
             "azure-native:managedidentity:FederatedIdentityCredential",
             "azure-native:monitor:DiagnosticSetting",
+            "azure-native:network:PrivateDnsZoneGroup",
+            "azure-native:privatedns:VirtualNetworkLink",
             "azure-native:storage:BlobServiceProperties",
             "gcp:compute/router:Router",
             "gcp:compute/routerNat:RouterNat",

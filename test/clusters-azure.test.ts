@@ -26,8 +26,9 @@ describe("AksCluster (production render)", () => {
         inputs = one(doc, CLUSTER).inputs;
     });
 
-    it("private cluster: no public API server", () => {
-        assert.deepEqual(inputs.apiServerAccessProfile, { enablePrivateCluster: true });
+    it("private cluster: no public API server (which joins the VNet: clusters-hardening.test.ts)", () => {
+        assert.equal(inputs.apiServerAccessProfile.enablePrivateCluster, true);
+        assert.equal(inputs.apiServerAccessProfile.authorizedIPRanges, undefined);
     });
 
     it("etcd encrypted with a Key Vault key that rotates, reachable by the control plane identity only", () => {

@@ -111,3 +111,80 @@ describe("GKE and AKS node controls (staging and production renders)", () => {
         });
     }
 });
+
+describe("Azure data off the internet", () => {
+    const SUB = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups";
+    const ROLE = (id: string) => `/subscriptions/00000000-0000-0000-0000-000000000002/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+    let doc: RenderDocument;
+    before(async () => {
+        doc = await renderStack("production");
+    });
+
+    it("production: every Key Vault and the backup account refuse public access, each with a private endpoint in the VNet", () => {
+        const vaults = typed(doc, "azure-native:keyvault:Vault");
+        assert.deepEqual(vaults.map((v) => v.name).sort(), ["prod-azure-weu-kms", "prod-azure-weu-secrets-platform", "prod-azure-weu-secrets-tenants-team-alpha"]);
+        for (const v of vaults) {
+            const props = v.inputs.properties as Record<string, unknown>;
+            assert.equal(props.publicNetworkAccess, "Disabled", v.name);
+            assert.deepEqual(props.networkAcls, { defaultAction: "Deny", bypass: "None" }, v.name);
+        }
+        const account = one(doc, "azure-native:storage:StorageAccount", "prod-azure-weu-backup");
+        assert.equal(account.inputs.publicNetworkAccess, "Disabled");
+        assert.deepEqual(account.inputs.networkRuleSet, { defaultAction: "Deny", bypass: "None" });
+
+        const endpointSubnet = `${SUB}/rg-prod-azure-weu/providers/Microsoft.Network/virtualNetworks/vnet-prod-azure-weu/subnets/private-endpoints`;
+        assert.equal(one(doc, "azure-native:network:Subnet", "prod-azure-weu-endpoints").inputs.addressPrefix, "10.1.255.192/27");
+        const endpoints = typed(doc, "azure-native:network:PrivateEndpoint").map((e) => {
+            const [connection] = e.inputs.privateLinkServiceConnections as Record<string, any>[];
+            assert.equal((e.inputs.subnet as Record<string, unknown>).id, endpointSubnet, e.name);
+            return [e.inputs.privateEndpointName, connection.groupIds[0], connection.privateLinkServiceId];
+        });
+        const data = `${SUB}/rg-prod-azure-weu-data/providers`;
+        assert.deepEqual(endpoints.sort(), [
+            ["pe-backup-blob", "blob", `${data}/Microsoft.Storage/storageAccounts/stvelero2795a1bf71ee`],
+            ["pe-secrets-platform", "vault", `${data}/Microsoft.KeyVault/vaults/${(one(doc, "azure-native:keyvault:Vault", "prod-azure-weu-secrets-platform").inputs.vaultName as string)}`],
+            ["pe-secrets-tenants-team-alpha", "vault", `${data}/Microsoft.KeyVault/vaults/${(one(doc, "azure-native:keyvault:Vault", "prod-azure-weu-secrets-tenants-team-alpha").inputs.vaultName as string)}`],
+        ]);
+        // The services' own names resolve to the endpoints inside the VNet.
+        assert.deepEqual(typed(doc, "azure-native:privatedns:PrivateZone").map((z) => z.inputs.privateZoneName).sort(), ["privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"]);
+        for (const link of typed(doc, "azure-native:privatedns:VirtualNetworkLink")) {
+            assert.deepEqual(link.inputs.virtualNetwork, { id: `${SUB}/rg-prod-azure-weu/providers/Microsoft.Network/virtualNetworks/vnet-prod-azure-weu` });
+            assert.equal(link.inputs.registrationEnabled, false);
+        }
+        assert.equal(typed(doc, "azure-native:network:PrivateDnsZoneGroup").length, 3);
+    });
+
+    it("production: the API server joins the VNet and its KMS plugin reaches the key vault privately", () => {
+        const cluster = one(doc, "azure-native:containerservice:ManagedCluster", "prod-azure-weu-cluster");
+        const apiSubnet = one(doc, "azure-native:network:Subnet", "prod-azure-weu-apiserver");
+        assert.equal(apiSubnet.inputs.addressPrefix, "10.1.255.240/28");
+        assert.deepEqual(apiSubnet.inputs.delegations, [{ name: "aks", serviceName: "Microsoft.ContainerService/managedClusters" }]);
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile, {
+            enablePrivateCluster: true,
+            enableVnetIntegration: true,
+            subnetId: `${SUB}/rg-prod-azure-weu/providers/Microsoft.Network/virtualNetworks/vnet-prod-azure-weu/subnets/apiserver`,
+        });
+        const kms = (cluster.inputs.securityProfile as Record<string, any>).azureKeyVaultKms;
+        const kmsVault = one(doc, "azure-native:keyvault:Vault", "prod-azure-weu-kms");
+        assert.equal(kms.keyVaultNetworkAccess, "Private");
+        assert.equal(kms.keyVaultResourceId, `${SUB}/rg-prod-azure-weu/providers/Microsoft.KeyVault/vaults/${kmsVault.inputs.vaultName as string}`);
+        // Network Contributor on the API server's subnet, Key Vault Contributor on the KMS vault (AKS makes its private endpoint).
+        const grant = (name: string) => one(doc, "azure-native:authorization:RoleAssignment", name).inputs;
+        assert.equal(grant("prod-azure-weu-control-plane-apiserver-subnet").roleDefinitionId, ROLE("4d97b98b-1d4f-4787-a291-c67834d212e7"));
+        assert.equal(grant("prod-azure-weu-control-plane-apiserver-subnet").scope, `${SUB}/rg-prod-azure-weu/providers/Microsoft.Network/virtualNetworks/vnet-prod-azure-weu/subnets/apiserver`);
+        assert.equal(grant("prod-azure-weu-control-plane-kms-vault").roleDefinitionId, ROLE("f25e0fa2-a7c8-4377-a976-54943a77a395"));
+        assert.equal(grant("prod-azure-weu-control-plane-kms-vault").scope, kms.keyVaultResourceId);
+        for (const dep of ["prod-azure-weu-control-plane-apiserver-subnet", "prod-azure-weu-control-plane-kms-vault"]) assert.ok(cluster.dependencies.some((d) => d.endsWith(`::${dep}`)), `the cluster waits for ${dep}`);
+    });
+
+    it("staging (public API endpoint, commented in its stack file) keeps public data stores and a public KMS vault", async () => {
+        const staging = await renderStack("staging");
+        assert.deepEqual(typed(staging, "azure-native:network:PrivateEndpoint"), []);
+        const vaults = typed(staging, "azure-native:keyvault:Vault");
+        assert.equal(vaults.length, 3);
+        // "enabled" is the SDK's default, filled into the inputs.
+        for (const v of vaults) assert.equal((v.inputs.properties as Record<string, unknown>).publicNetworkAccess, "enabled", v.name);
+        const [cluster] = typed(staging, "azure-native:containerservice:ManagedCluster");
+        assert.equal((cluster.inputs.securityProfile as Record<string, any>).azureKeyVaultKms.keyVaultNetworkAccess, "Public");
+    });
+});

@@ -90,6 +90,7 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "image-signatures-verified",
                 "gke-intranode-visibility",
                 "aks-encryption-at-host",
+                "azure-data-private",
                 "resource-type-known",
             ]);
             assert.ok(levels.every(([, l]: [string, number]) => l === LEVEL[level]), JSON.stringify(levels));

@@ -13,6 +13,7 @@ import * as storageEnums from "@pulumi/azure-native/types/enums/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage } from "../types";
 import { images } from "../versions";
+import { PrivateLinks, storageNetwork, vaultNetwork } from "./azure-private";
 import { backupBucketName, shortHash } from "./shared";
 
 export interface AzureDataArgs {
@@ -28,6 +29,8 @@ export interface AzureDataArgs {
     readonly copyRegion?: string;
     readonly provider: Provider;
     readonly parent: pulumi.Resource;
+    /** Private endpoints in the cluster's VNet: set, the vaults and the account refuse public network access. */
+    readonly privateLinks?: PrivateLinks;
 }
 
 export const dataGroupName = (cluster: string) => `rg-${cluster}-data`;
@@ -119,9 +122,11 @@ export class AzureClusterData {
                 enableHttpsTrafficOnly: true,
                 minimumTlsVersion: storageEnums.MinimumTlsVersion.TLS1_2,
                 encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } },
+                ...storageNetwork(this.args.privateLinks !== undefined),
             },
             opts,
         );
+        this.args.privateLinks?.endpoint("backup-blob", accountResource.id, "blob");
         const properties = new storage.BlobServiceProperties(
             `${this.name}-backup`,
             {
@@ -160,11 +165,13 @@ export class AzureClusterData {
                     enableSoftDelete: true,
                     softDeleteRetentionInDays: 90,
                     enablePurgeProtection: true,
+                    ...vaultNetwork(this.args.privateLinks !== undefined),
                 },
                 tags: { "platform.example.io/secret-prefix": slug },
             },
             this.options(),
         );
+        this.args.privateLinks?.endpoint(`secrets-${slug}`, vault.id, "vault");
         this.vaults.set(prefix, vault);
         return vault;
     }

@@ -17,6 +17,7 @@ import { AZURE_DNS_ZONE_ID, ClusterConfig } from "../config";
 import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
 import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
+import { privateNetwork, vaultNetwork } from "./azure-private";
 import { AzureClusterData } from "./azure-storage";
 import { backupCopyRegion } from "./backup-regions";
 import { BaseCluster, SourceCluster } from "./base";
@@ -76,6 +77,10 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
         const assign = (id: string, role: Parameters<typeof roleDefinitionId>[1], scope: pulumi.Input<string>, principalId: pulumi.Input<string>) =>
             new authorization.RoleAssignment(`${name}-${id}`, { principalId, principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId(c.subscriptionId, role), scope }, opts_);
         const subnetAccess = assign("control-plane-subnet", "networkContributor", subnet.id, controlPlane.principalId);
+        // A private cluster keeps its data private too: the API server joins the VNet (the only way its KMS
+        // plugin reaches a private vault), and the vaults and the backup account get private endpoints there.
+        const privateNet = c.privateEndpoint ? privateNetwork(name, { config: c, groupName: group.name, vnet, after: subnet, location }, opts_) : undefined;
+        const apiSubnetAccess = privateNet ? [assign("control-plane-apiserver-subnet", "networkContributor", privateNet.apiServerSubnet.id, controlPlane.principalId)] : [];
 
         const kmsVault = new keyvault.Vault(
             `${name}-kms`,
@@ -83,7 +88,15 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
                 vaultName: `kv-${shortHash(20, args.stack, c.name, c.subscriptionId, "kms")}`,
                 resourceGroupName: group.name,
                 location,
-                properties: { tenantId: this.tenantId, sku: { family: "A", name: "standard" }, enableRbacAuthorization: true, enableSoftDelete: true, softDeleteRetentionInDays: 90, enablePurgeProtection: true },
+                properties: {
+                    tenantId: this.tenantId,
+                    sku: { family: "A", name: "standard" },
+                    enableRbacAuthorization: true,
+                    enableSoftDelete: true,
+                    softDeleteRetentionInDays: 90,
+                    enablePurgeProtection: true,
+                    ...vaultNetwork(privateNet !== undefined),
+                },
             },
             { ...opts_, protect: production },
         );
@@ -108,7 +121,9 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
             // Losing this key makes every secret in etcd unreadable.
             { ...opts_, protect: production },
         );
-        const kmsAccess = assign("control-plane-kms", "keyVaultCryptoUser", kmsKey.id, controlPlane.principalId);
+        const kmsAccess = [assign("control-plane-kms", "keyVaultCryptoUser", kmsKey.id, controlPlane.principalId)];
+        // With a private vault AKS creates the KMS plugin's private endpoint to it, as the control-plane identity.
+        if (privateNet) kmsAccess.push(assign("control-plane-kms-vault", "keyVaultContributor", kmsVault.id, controlPlane.principalId));
 
         const systemPool = inlineSystemPool(c.nodePools);
         const cluster = new containerservice.ManagedCluster(
@@ -127,7 +142,9 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
                 aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: c.adminGroupObjectIds, tenantID: this.tenantId },
                 disableLocalAccounts: true,
                 enableRBAC: true,
-                apiServerAccessProfile: c.privateEndpoint ? { enablePrivateCluster: true } : { enablePrivateCluster: false, authorizedIPRanges: c.authorizedNetworks },
+                apiServerAccessProfile: privateNet
+                    ? { enablePrivateCluster: true, enableVnetIntegration: true, subnetId: privateNet.apiServerSubnet.id }
+                    : { enablePrivateCluster: false, authorizedIPRanges: c.authorizedNetworks },
                 // Patch releases of the configured minor and fresh node images arrive without a deploy.
                 autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
                 networkProfile: {
@@ -144,11 +161,13 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },
-                    azureKeyVaultKms: { enabled: true, keyId: kmsKey.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
+                    azureKeyVaultKms: privateNet
+                        ? { enabled: true, keyId: kmsKey.keyUriWithVersion, keyVaultNetworkAccess: "Private", keyVaultResourceId: kmsVault.id }
+                        : { enabled: true, keyId: kmsKey.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
                 },
                 agentPoolProfiles: [{ ...poolSettings(systemPool, c.kubernetesVersion, subnet.id), name: systemPool.name }],
             },
-            { ...opts_, protect: production, dependsOn: [subnetAccess, kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] },
+            { ...opts_, protect: production, dependsOn: [subnetAccess, ...apiSubnetAccess, ...kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] },
         );
         const apiEndpoint = pulumi.all([cluster.fqdn, cluster.privateFQDN]).apply(([fqdn, privateFqdn]) => `https://${c.privateEndpoint ? privateFqdn : fqdn}:443`);
         const issuer = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
@@ -179,6 +198,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
             copyRegion: backupCopyRegion(c, args.environment),
             provider,
             parent: this,
+            privateLinks: privateNet?.links,
         });
         this.identityArgs = {
             clusterName: c.name,

@@ -57,14 +57,17 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         types: ["aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:eks/addon:Addon"],
     },
     {
-        why: "what holds the backups and secrets beyond the settings backup-bucket-settings polices: TLS-only policy, ownership, lifecycle, the data resource group, RBAC-only purge-protected vaults",
+        why: "what holds the backups beyond the settings backup-bucket-settings polices: TLS-only policy, ownership, lifecycle, the data resource group",
         types: [
             "aws:s3/bucketPolicy:BucketPolicy",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             "azure-native:resources:ResourceGroup",
-            "azure-native:keyvault:Vault",
         ],
+    },
+    {
+        why: "the private path to the data stores (endpoints, their DNS zones and VNet links): azure-data-private checks that the stores refuse public access",
+        types: ["azure-native:network:PrivateEndpoint", "azure-native:network:PrivateDnsZoneGroup", "azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink"],
     },
     {
         why: "objects inside the cluster: Kyverno admits them, the add-on and tenant tests check them; RBAC: namespaced roles, and cluster-wide bindings only as cluster-role-binding-accounts allows",

@@ -4,7 +4,7 @@ import { backupBucketComplete, backupBucketSettings, backupCopyOutsideRegion, ve
 import { defaultSecurityGroupClosed, kmsKeyPolicyExplicit, logGroupEncryptedRetained, vpcFlowLogsAndClosedDefault } from "./aws-account";
 import { chartVersionExact } from "./charts";
 import { clusterPrivateAndEncrypted } from "./clusters";
-import { aksEncryptionAtHost, gkeIntranodeVisibility } from "./cluster-hardening";
+import { aksEncryptionAtHost, azureDataPrivate, gkeIntranodeVisibility } from "./cluster-hardening";
 import { resourceTypesKnown } from "./coverage";
 import { identityGrantScoped } from "./identity";
 import { imageSignaturesVerified } from "./images";
@@ -33,6 +33,7 @@ export const guards: readonly PlatformPolicy[] = [
     imageSignaturesVerified,
     gkeIntranodeVisibility,
     aksEncryptionAtHost,
+    azureDataPrivate,
 ];
 
 /** Every policy of the pack: the guards, and the one that refuses a type none of them inspects. */
