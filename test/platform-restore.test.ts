@@ -83,9 +83,9 @@ describe("DR rebuild mode (test/fixtures/Pulumi.dr.yaml)", () => {
     });
 
     it("switches Kyverno to Audit while restoring (production would Enforce)", function () {
-        assert.equal(policiesOf(doc).length, 4, "Kyverno renders its four policies");
+        assert.equal(policiesOf(doc).length, 5, "Kyverno renders its four policies and verify-image-signatures");
         const mentions = (r: RenderedResource, action: string) => JSON.stringify(r.inputs).includes(`"${action}"`);
-        assert.equal(policiesOf(normal).filter((p) => mentions(p, "Enforce")).length, 4, "the fixture's production default is Enforce");
+        assert.equal(policiesOf(normal).filter((p) => mentions(p, "Enforce")).length, 5, "the fixture's production default is Enforce");
         for (const policy of policiesOf(doc)) assert.ok(!mentions(policy, "Enforce") && mentions(policy, "Audit"), `${policy.name} must Audit while restoring`);
     });
 

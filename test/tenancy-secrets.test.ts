@@ -118,7 +118,10 @@ for (const stack of STACKS) {
                     assert.equal(account.length, 1, `the store names one ServiceAccount: ${text}`);
                     assert.ok(own.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && input(r, "metadata.name") === account[0]), `${account[0]} is not the tenant's`);
                     const identity = doc.resources.filter((r) => !own.includes(r) && store.dependencies.includes(r.urn) && r.type !== "kubernetes:helm.sh/v3:Release");
-                    assert.equal(identity.length, IDENTITY_RESOURCES[c.cloud], `the store waits for its identity: ${identity.map((r) => r.type).join(", ")}`);
+                    // On a private AKS cluster it also waits for its vault's private DNS record (reachable from the cluster).
+                    const privateVault = c.cloud === "azure" && c.privateEndpoint === true;
+                    assert.equal(identity.length, IDENTITY_RESOURCES[c.cloud] + (privateVault ? 1 : 0), `the store waits for its identity: ${identity.map((r) => r.type).join(", ")}`);
+                    assert.equal(identity.filter((r) => r.type === "azure-native:network:PrivateDnsZoneGroup").length, privateVault ? 1 : 0);
                     const eso = releaseOn(doc, c.name, "external-secrets");
                     assert.equal(!!eso, raw.addons?.externalSecrets?.enabled !== false, "the platform installs External Secrets unless disabled");
                     if (eso) assert.ok(store.dependencies.includes(eso.urn), "the store must wait for External Secrets' CRDs");

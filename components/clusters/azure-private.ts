@@ -60,8 +60,11 @@ export class PrivateLinks {
         return zone;
     }
 
-    /** A private endpoint for `resourceId` (a vault or a storage account), registered in its zone. */
-    endpoint(role: string, resourceId: pulumi.Input<string>, target: PrivateLinkTarget): network.PrivateEndpoint {
+    /**
+     * A private endpoint for `resourceId` (a vault or a storage account), registered in its zone.
+     * Returns the zone group: once it exists, the resource's name resolves to the endpoint.
+     */
+    endpoint(role: string, resourceId: pulumi.Input<string>, target: PrivateLinkTarget): network.PrivateDnsZoneGroup {
         const endpointName = `pe-${role}`;
         const endpoint = new network.PrivateEndpoint(
             `${this.name}-pe-${role}`,
@@ -74,7 +77,7 @@ export class PrivateLinks {
             },
             this.opts,
         );
-        new network.PrivateDnsZoneGroup(
+        return new network.PrivateDnsZoneGroup(
             `${this.name}-pe-${role}`,
             {
                 privateDnsZoneGroupName: "default",
@@ -84,7 +87,6 @@ export class PrivateLinks {
             },
             this.opts,
         );
-        return endpoint;
     }
 }
 

@@ -46,6 +46,8 @@ export const containerScope = (subscriptionId: string, group: string, account: s
 export class AzureClusterData {
     private group?: resources.ResourceGroup;
     private readonly vaults = new Map<string, keyvault.Vault>();
+    /** Per prefix, the private DNS record of its vault's endpoint (private clusters only). */
+    private readonly reachable = new Map<string, pulumi.Output<string>>();
 
     constructor(
         private readonly name: string,
@@ -147,6 +149,16 @@ export class AzureClusterData {
         return { ...common, ...copy, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
     }
 
+    /**
+     * The URL of the vault of `prefix`, known only once the vault is reachable from the cluster (its
+     * private endpoint's DNS record, when private): a secret store built on it waits for that.
+     */
+    secretsVaultUrl(prefix: string): pulumi.Output<string> {
+        const uri = this.secretsVault(prefix).properties.vaultUri;
+        const dns = this.reachable.get(prefix);
+        return dns ? pulumi.all([uri, dns]).apply(([url]) => url) : uri;
+    }
+
     /** The Key Vault that holds the secrets of `prefix` (names inside it carry no prefix). */
     secretsVault(prefix: string): keyvault.Vault {
         const existing = this.vaults.get(prefix);
@@ -171,7 +183,8 @@ export class AzureClusterData {
             },
             this.options(),
         );
-        this.args.privateLinks?.endpoint(`secrets-${slug}`, vault.id, "vault");
+        const dns = this.args.privateLinks?.endpoint(`secrets-${slug}`, vault.id, "vault");
+        if (dns) this.reachable.set(prefix, dns.id);
         this.vaults.set(prefix, vault);
         return vault;
     }

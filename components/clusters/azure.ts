@@ -244,7 +244,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
         // One vault per prefix: the identity's Key Vault Secrets User role on it is the prefix boundary.
         return {
             azurekv: {
-                vaultUrl: this.data.secretsVault(prefix).properties.vaultUri,
+                vaultUrl: this.data.secretsVaultUrl(prefix),
                 tenantId: this.tenantId,
                 authType: "WorkloadIdentity",
                 serviceAccountRef: serviceAccountSelector(serviceAccount),
