@@ -143,6 +143,9 @@ const poolsOf = (poolSchema: z.ZodType<z.output<typeof nodePool>, z.input<typeof
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as us-east-1");
 const azureRegion = z.string().regex(/^[a-z]+[0-9]?$/, "must be an Azure region name such as westeurope or eastus2");
 const gcpRegion = z.string().regex(/^[a-z]+-[a-z]+\d$/, "must be a GCP region such as europe-west4");
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const iamRoleArn = z.string().regex(IAM_ROLE_ARN, "must be an IAM role ARN");
+
 const awsCluster = (env: Environment) =>
     z.strictObject({
         ...clusterBase(env),
@@ -151,9 +154,9 @@ const awsCluster = (env: Environment) =>
         backupCopyRegion: backupCopyRegion(awsRegion),
         kubernetesVersion: kubernetesVersion("aws"),
         /** IAM role the AWS provider assumes for this cluster's account. */
-        assumeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
+        assumeRoleArn: iamRoleArn.optional(),
         /** IAM roles granted cluster-admin through EKS access entries. */
-        adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
+        adminRoleArns: z.array(iamRoleArn).default([]),
         /** Split into three private /(n+3) and three public /(n+6) subnets, one of each per AZ. */
         vpcCidr: cidr.refine((c) => Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, "must be a /16 to /20 (three private and three public subnets are carved from it)").default("10.0.0.0/16"),
         nodePools: poolsOf(nodePool),
@@ -167,7 +170,8 @@ const aksPool = nodePool.refine((p) => /^[a-z][a-z0-9]{0,11}$/.test(p.name), {
     message: "AKS pool names are lower-case letters and digits, at most 12 characters",
 });
 export const AZURE_DNS_ZONE_ID = /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/dnszones\/([^/]+)$/i;
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a UUID");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuid = z.string().regex(UUID, "must be a UUID");
 const azureCluster = (env: Environment) =>
     z.strictObject({
         ...clusterBase(env),
@@ -201,6 +205,11 @@ const gcpCluster = (env: Environment) =>
         backupCopyRegion: backupCopyRegion(gcpRegion),
         kubernetesVersion: kubernetesVersion("gcp"),
         project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a GCP project id"),
+        /**
+         * Google Groups for RBAC: the Workspace group `gke-security-groups@<domain>` whose member
+         * groups GKE presents to RBAC (tenants' `groups.*.gcp`). Default: off (no tenant gcp groups).
+         */
+        securityGroup: z.string().regex(/^gke-security-groups@([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, "must be gke-security-groups@<your domain>, the group GKE reads members' groups from").optional(),
         subnetCidr: cidr.default("10.2.0.0/20"),
         podsCidr: cidr.default("10.20.0.0/14"),
         servicesCidr: cidr.default("10.24.0.0/20"),
@@ -327,6 +336,27 @@ const quotaKey = z
 export const defaultQuota = { "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi" };
 const cpuMemory = (cpu: string, memory: string) => z.strictObject({ cpu: quantityOr(cpu), memory: quantityOr(memory) }).prefault({});
 
+/**
+ * The people holding a tenant role, in each cloud's own terms: a tenant can live on clusters of
+ * several clouds, and each cloud names a group differently. A cluster reads its own cloud's list
+ * (clusters/*-tenant-access.ts); a tenant with no list for a cloud has no one in that role there.
+ */
+const tenantGroups = z
+    .strictObject(
+        {
+            /** IAM role ARNs (with their path), e.g. IAM Identity Center permission sets' roles: EKS access entries. */
+            aws: z.array(z.string().regex(IAM_ROLE_ARN, "must be an IAM role ARN (arn:aws:iam::<account>:role/<path>/<name>), e.g. a permission set's role")).default([]),
+            /** Entra ID group object IDs (AKS tokens carry object IDs, not names). */
+            azure: z.array(z.string().regex(UUID, "must be an Entra ID group object ID (a UUID; AKS tokens carry object IDs, not names)")).default([]),
+            /** Google group e-mail addresses, members of the cluster's `securityGroup`. */
+            gcp: z.array(z.email({ error: "must be a Google group's e-mail address (Google Groups for RBAC)" })).default([]),
+            /** Kubernetes group names as the adopted cluster's authenticator presents them. */
+            existing: z.array(z.string().min(1).refine((g) => !g.startsWith("system:"), "must not be a system: group (Kubernetes' own)")).default([]),
+        },
+        { error: (issue) => (issue.code === "invalid_type" ? "must list the groups per cloud: { aws: [IAM role ARNs], azure: [Entra ID group object IDs], gcp: [Google group e-mails], existing: [group names] }" : undefined) },
+    )
+    .prefault({});
+
 const PLATFORM_LABEL_PREFIXES = ["pod-security.kubernetes.io/", "toolkit.fluxcd.io/", "platform.example.io/", "kubernetes.io/", "k8s.io/"];
 const isPlatformLabel = (key: string) => PLATFORM_LABEL_PREFIXES.some((p) => key.startsWith(p) || key.includes(`.${p}`));
 
@@ -335,8 +365,8 @@ export const tenantSchema = z.strictObject({
     /** ResourceQuota `hard`; keys not given keep their defaults. */
     quota: z.record(quotaKey, quantity).default({}).transform((q) => ({ ...defaultQuota, ...q })),
     limits: z.strictObject({ defaultRequest: cpuMemory("100m", "128Mi"), default: cpuMemory("500m", "512Mi") }).prefault({}),
-    /** Identity-provider groups bound to the built-in ClusterRoles in the tenant namespace. */
-    groups: z.strictObject({ edit: z.array(z.string().min(1)).default([]), view: z.array(z.string().min(1)).default([]) }).prefault({}),
+    /** Who holds the built-in `edit` and `view` ClusterRoles in the tenant namespace, per cloud (`tenantGroups`). */
+    groups: z.strictObject({ edit: tenantGroups, view: tenantGroups }).prefault({}),
     /** Clusters the tenant lives on; default: every cluster of the stack. */
     clusters: z.array(dnsLabel).min(1).optional(),
     gitops: gitRepository.optional(),
@@ -411,7 +441,28 @@ export function platformSchema(env: Environment) {
         if (needEmail.length) {
             ctx.addIssue({ code: "custom", path: ["addons", "certManager", "acmeEmail"], message: `is required when a cluster has dns (Let's Encrypt account; clusters with dns: ${needEmail.join(", ")})` });
         }
+        stack.tenants.forEach((tenant, i) => tenantGroupIssues(stack.clusters, tenant, i).forEach((issue) => ctx.addIssue({ code: "custom", ...issue })));
     });
+}
+
+/** What a tenant's groups need from the clusters it lives on. */
+function tenantGroupIssues(clusters: readonly z.output<ReturnType<typeof clusterSchema>>[], tenant: z.output<typeof tenantSchema>, at: number): Issue[] {
+    const issues: Issue[] = [];
+    const indexed = clusters.map((cluster, index) => ({ cluster, index })).filter(({ cluster }) => !tenant.clusters || tenant.clusters.includes(cluster.name));
+    for (const role of ["edit", "view"] as const) {
+        const groups = tenant.groups[role];
+        for (const { cluster, index } of indexed) {
+            if (cluster.cloud === "gcp" && groups.gcp.length && !cluster.securityGroup) {
+                issues.push({ path: ["tenants", at, "groups", role, "gcp"], message: `needs clusters[${index}].securityGroup (${cluster.name}): GKE hands Google groups to RBAC only through gke-security-groups@<domain>` });
+            }
+            if (cluster.cloud === "aws") {
+                groups.aws.forEach((arn, k) => {
+                    if (cluster.adminRoleArns.includes(arn)) issues.push({ path: ["tenants", at, "groups", role, "aws", k], message: `is in clusters[${index}].adminRoleArns (${cluster.name}): EKS takes one access entry per role, and that one already makes it cluster-admin` });
+                });
+            }
+        }
+    }
+    return issues;
 }
 
 type StackAddons = z.output<ReturnType<typeof addonsSchema>>;

@@ -85,6 +85,32 @@ export interface ServiceAccountRef {
 /** A selector for `account`: `{ name }`, with `namespace` only when the store is cluster-wide. */
 export const serviceAccountSelector = (account: ServiceAccountRef) => ({ name: account.name, ...(account.namespace ? { namespace: account.namespace } : {}) });
 
+/** The built-in ClusterRoles a tenant's groups hold in its namespace. */
+export type TenantRole = "edit" | "view";
+
+/** A tenant role's groups in each cloud's terms (`tenants[].groups.<role>`); a cluster reads its own cloud's. */
+export interface CloudGroups {
+    /** IAM role ARNs (EKS). */
+    readonly aws: readonly string[];
+    /** Entra ID group object IDs (AKS). */
+    readonly azure: readonly string[];
+    /** Google group e-mails (GKE, Google Groups for RBAC). */
+    readonly gcp: readonly string[];
+    /** Kubernetes group names (adopted clusters). */
+    readonly existing: readonly string[];
+}
+
+/** How a tenant role's people reach its namespace on one cluster. */
+export interface TenantAccess {
+    /** The `Group` subjects the tenant's RoleBinding names: what the cluster's authenticator presents for those people. */
+    readonly groups: string[];
+    /**
+     * What the cloud needs before those people can sign in (access entries, role assignments),
+     * none of them granting anything beyond the namespace's RoleBinding.
+     */
+    readonly resources: pulumi.Resource[];
+}
+
 export interface PlatformCluster {
     readonly name: string;
     readonly cloud: Cloud;
@@ -123,4 +149,12 @@ export interface PlatformCluster {
     dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
     /** Annotations for the Envoy proxy's LoadBalancer Service. */
     gatewayServiceAnnotations(): Record<string, string>;
+    /**
+     * Lets the people in `groups` (this cloud's list) sign in to this cluster holding nothing
+     * but what the tenant's RoleBinding for `role` in `namespace` grants, and returns the
+     * subjects that binding names. What one identity needs cluster-wide to sign in is created
+     * once, however many tenants name it. The resources are the cluster's (cloud resources under
+     * its provider); the tenant's RoleBinding depends on them.
+     */
+    tenantAccess(namespace: string, role: TenantRole, groups: CloudGroups): TenantAccess;
 }

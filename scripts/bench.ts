@@ -24,7 +24,7 @@ interface Measurement {
 /** A tenant using every feature (groups for both roles, GitOps), so the count is the worst case per tenant. */
 const tenant = (i: number) => {
     const name = `tenant-${String(i).padStart(4, "0")}`;
-    return { name, groups: { edit: [`${name}-developers`], view: [`${name}-viewers`] }, gitops: { url: `https://github.com/example/${name}` } };
+    return { name, groups: { edit: { existing: [`${name}-developers`] }, view: { existing: [`${name}-viewers`] } }, gitops: { url: `https://github.com/example/${name}` } };
 };
 
 /** The local stack's config (one existing cluster, its add-ons) with `count` generated tenants. */

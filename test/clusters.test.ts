@@ -172,6 +172,7 @@ describe("clusters: determinism and helpers", () => {
             secretStoreProvider = () => ({});
             dns01Solver = () => undefined;
             gatewayServiceAnnotations = () => ({});
+            tenantAccess = () => ({ groups: [], resources: [] });
         }
         let cluster: Unfinished | undefined;
         await record("unit", stackConfig({}), () => {

@@ -93,10 +93,27 @@ describe("config: each rule names its path", () => {
         ["grafana admin password is long enough", "local", (s) => (s.grafanaAdminPassword = "hunter2"), "grafanaAdminPassword", /at least 16 characters/],
         ["charts.wait is a boolean", "local", (s) => (s.charts = { wait: "no" }), "charts.wait"],
         ["unknown key in charts", "local", (s) => (s.charts = { dir: "/srv/charts" }), "charts", /dir/],
+        ["tenant groups are given per cloud", "staging", (s) => (s.tenants[0].groups.edit = ["team-alpha-developers"]), "tenants[0].groups.edit", /per cloud: \{ aws: \[IAM role ARNs\]/],
+        ["tenant groups name only the four clouds", "staging", (s) => (s.tenants[0].groups.edit.digitalocean = ["team-alpha"]), "tenants[0].groups.edit", /digitalocean/],
+        ["EKS tenant groups are IAM role ARNs", "staging", (s) => (s.tenants[0].groups.edit.aws = ["arn:aws:iam::111111111111:user/alice"]), "tenants[0].groups.edit.aws[0]", /IAM role ARN/],
+        ["AKS tenant groups are Entra object IDs", "staging", (s) => (s.tenants[0].groups.view.azure = ["team-alpha-viewers"]), "tenants[0].groups.view.azure[0]", /Entra ID group object ID \(a UUID/],
+        ["GKE tenant groups are Google group e-mails", "staging", (s) => (s.tenants[0].groups.edit.gcp = ["team-alpha-developers"]), "tenants[0].groups.edit.gcp[0]", /Google group's e-mail/],
+        ["GKE tenant groups need the cluster's security group", "staging", (s) => delete s.clusters[2].securityGroup, "tenants[0].groups.edit.gcp", /needs clusters\[2\]\.securityGroup \(stg-gcp-euw4\)/],
+        ["the GKE security group is gke-security-groups@", "staging", (s) => (s.clusters[2].securityGroup = "admins@example.com"), "clusters[2].securityGroup", /gke-security-groups@<your domain>/],
+        ["a tenant's IAM role is not an admin role", "production", (s) => (s.tenants[1].groups.view.aws = ["arn:aws:iam::222222222222:role/platform-admins"]), "tenants[1].groups.view.aws[0]", /adminRoleArns \(prod-aws-use1\)/],
+        ["adopted clusters' tenant groups are not system: groups", "local", (s) => (s.tenants[0].groups.edit.existing = ["system:masters"]), "tenants[0].groups.edit.existing[0]", /system:/],
     ];
     for (const [rule, stack, edit, at, fragment] of rules) {
         it(rule, () => assertProblem(problemsAfter(stack, edit), at, fragment));
     }
+
+    it("a group in another cloud's form is reported on every cloud at once", () => {
+        const problems = problemsAfter("production", (s) => {
+            s.tenants[0].groups.edit = { aws: ["team-alpha-developers"], azure: ["team-alpha-developers@example.com"], gcp: ["00000000-0000-0000-0000-0000000a1f01"] };
+        });
+        const groupProblems = problems.filter((p) => p.startsWith("tenants[0].groups."));
+        assert.deepEqual(groupProblems.map((p) => p.split(":")[0]).sort(), ["tenants[0].groups.edit.aws[0]", "tenants[0].groups.edit.azure[0]", "tenants[0].groups.edit.gcp[0]"]);
+    });
 });
 
 describe("config: a stack file with several mistakes", () => {

@@ -193,5 +193,6 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         secretStoreProvider: () => ({}),
         dns01Solver: () => undefined,
         gatewayServiceAnnotations: () => ({}),
+        tenantAccess: (_namespace, _role, groups) => ({ groups: [...groups.existing], resources: [] }),
     };
 }

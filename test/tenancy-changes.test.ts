@@ -27,6 +27,14 @@ function compare(before: RenderDocument, after: RenderDocument) {
     };
 }
 
+/** A group in every cloud's terms, so the new tenant's sign-in resources are new on every cluster too. */
+const NEW_TENANT_GROUPS = {
+    aws: ["arn:aws:iam::222222222222:role/team-new-developers"],
+    azure: ["00000000-0000-0000-0000-00000000ee01"],
+    gcp: ["team-new-developers@example.com"],
+    existing: ["team-new-developers"],
+};
+
 for (const stack of STACKS) {
     describe(`tenancy: tenants of ${stack} come and go on their own`, () => {
         let base: RenderDocument;
@@ -38,7 +46,7 @@ for (const stack of STACKS) {
         });
 
         it("adds a tenant as new resources only, on every cluster", async () => {
-            const file = editedStackFile(stack, (s: Raw) => s.tenants.push({ name: "team-new", groups: { edit: ["team-new-devs"] }, gitops: { url: "https://github.com/example/new" } }));
+            const file = editedStackFile(stack, (s: Raw) => s.tenants.push({ name: "team-new", groups: { edit: NEW_TENANT_GROUPS }, gitops: { url: "https://github.com/example/new" } }));
             const after = await render(stack, file);
             const { removed, added, changed } = compare(base, after);
             assert.deepEqual(removed.map((r) => r.urn), []);

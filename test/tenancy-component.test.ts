@@ -15,7 +15,7 @@ const local = validateSettings(loadStackSettings("local")).settings!;
 const clusterConfig = local.clusters[0] as Extract<(typeof local.clusters)[number], { cloud: "existing" }>;
 const tenantConfig = validateSettings({
     ...loadStackSettings("local"),
-    tenants: [{ name: "team-x", groups: { view: ["x-viewers"] }, gitops: { url: "https://github.com/example/x" } }],
+    tenants: [{ name: "team-x", groups: { view: { existing: ["x-viewers"] } }, gitops: { url: "https://github.com/example/x" } }],
 }).settings!.tenants[0];
 
 /** One tenant on the local cluster, with stand-in platform releases. */

@@ -141,9 +141,12 @@ for (const { title, stack, file } of CASES) {
 
                     it("binds the configured groups to edit and view only", () => {
                         const groupBindings = own.filter((r) => r.type === ROLE_BINDING && (r.inputs.subjects as Raw[]).some((s) => s.kind === "Group"));
-                        const expected = (["edit", "view"] as const).filter((role) => t.groups?.[role]?.length).map((role) => ({
+                        // The cluster's own cloud's list; an IAM role signs in to EKS as the group named after it.
+                        const listed = (role: "edit" | "view"): string[] => t.groups?.[role]?.[c.cloud] ?? [];
+                        const subject = (group: string) => (c.cloud === "aws" ? `iam-role:${group.split(":")[4]}:${group.split("/").pop()}` : group);
+                        const expected = (["edit", "view"] as const).filter((role) => listed(role).length).map((role) => ({
                             role,
-                            groups: t.groups[role].map((name: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name })),
+                            groups: listed(role).map((group) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: subject(group) })),
                         }));
                         const actual = groupBindings.map((b) => ({ role: input(b, "roleRef.name"), groups: b.inputs.subjects }));
                         assert.deepEqual(sortBy(actual), sortBy(expected));

@@ -7,11 +7,12 @@ import { Provider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
 import { accountLogging, EKS_SECRETS_KEY_ACTIONS, keyPolicy } from "./aws-hardening";
 import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
+import { EksTenantAccess } from "./aws-tenant-access";
 import { awsBackupBucket } from "./aws-storage";
 import { backupCopyRegion } from "./backup-regions";
 import { BaseCluster, SourceCluster } from "./base";
@@ -34,6 +35,7 @@ const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager"
  */
 export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
     private readonly irsa: IrsaContext;
+    private readonly tenants: EksTenantAccess;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
@@ -107,6 +109,7 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
         const issuer = cluster.identities.apply((ids) => ids[0].oidcs[0].issuer);
         const oidc = new iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"] }, opts_);
         this.irsa = { stack: args.stack, clusterName: c.name, region: c.region, partition, accountId, oidcProviderArn: oidc.arn, oidcIssuer: issuer, provider };
+        this.tenants = new EksTenantAccess(name, { cluster, provider, parent: this });
 
         const accessPolicy = pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
         const accessEntries = c.adminRoleArns.flatMap((principalArn) => {
@@ -212,6 +215,11 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
     dns01Solver(zone: string, _identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> {
         // cert-manager's own service account carries the IRSA role: ambient credentials, no keys.
         return { dns01: { route53: { region: this.args.config.region, hostedZoneID: zone } } };
+    }
+
+    tenantAccess(_namespace: string, _role: TenantRole, groups: CloudGroups): TenantAccess {
+        // Cluster-wide by nature (one entry per role), so under the cluster: the RoleBinding scopes it.
+        return this.tenants.grant(groups.aws);
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

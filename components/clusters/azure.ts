@@ -14,12 +14,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { AZURE_DNS_ZONE_ID, ClusterConfig } from "../config";
-import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
 import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { privateNetwork, vaultNetwork } from "./azure-private";
 import { AzureClusterData } from "./azure-storage";
 import { backupCopyRegion } from "./backup-regions";
+import { AksTenantAccess } from "./azure-tenant-access";
 import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash, subnetCidr } from "./shared";
@@ -46,6 +47,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
     private readonly tenantId: pulumi.Output<string>;
     private readonly data: AzureClusterData;
     private readonly identityArgs: AzureIdentityArgs;
+    private readonly tenants: AksTenantAccess;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const c = args.config;
@@ -169,6 +171,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
             },
             { ...opts_, protect: production, dependsOn: [subnetAccess, ...apiSubnetAccess, ...kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] },
         );
+        this.tenants = new AksTenantAccess(name, { subscriptionId: c.subscriptionId, clusterId: cluster.id, provider, parent: this });
         const apiEndpoint = pulumi.all([cluster.fqdn, cluster.privateFQDN]).apply(([fqdn, privateFqdn]) => `https://${c.privateEndpoint ? privateFqdn : fqdn}:443`);
         const issuer = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
 
@@ -259,6 +262,10 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
         return {
             dns01: { azureDNS: { subscriptionID, resourceGroupName, hostedZoneName, environment: "AzurePublicCloud", managedIdentity: { clientID: identity.clientId } } },
         };
+    }
+
+    tenantAccess(namespace: string, role: TenantRole, groups: CloudGroups): TenantAccess {
+        return this.tenants.grant(namespace, role, groups.azure);
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupCredentials, ClusterConfig, Environment } from "../config";
-import { BackupStorage, ServiceAccountRef, serviceAccountSelector } from "../types";
+import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess } from "../types";
 import { images } from "../versions";
 import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity, GrantPlacement } from "./identity-book";
@@ -127,5 +127,10 @@ export class ExistingCluster extends BaseCluster<"existing", ExistingClusterArgs
 
     gatewayServiceAnnotations(): Record<string, string> {
         return {};
+    }
+
+    tenantAccess(_namespace: string, _role: string, groups: CloudGroups): TenantAccess {
+        // The adopted cluster's own authenticator presents these groups; nothing to create.
+        return { groups: [...groups.existing], resources: [] };
     }
 }

@@ -6,7 +6,8 @@ import { Provider } from "@pulumi/gcp/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { BackupStorage, ServiceAccountRef, serviceAccountSelector, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, WorkloadIdentity } from "../types";
+import { images } from "../versions";
 import { BaseCluster, SourceCluster } from "./base";
 import { backupCopyRegion } from "./backup-regions";
 import { gcpIdentity, GcpIdentityArgs } from "./gcp-identity";
@@ -111,6 +112,8 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
                 masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
                 databaseEncryption: { state: "ENCRYPTED", keyName: secretsKey.id },
                 workloadIdentityConfig: { workloadPool: `${c.project}.svc.id.goog` },
+                // Google Groups for RBAC: members' groups (tenants' gcp groups) reach RBAC through this one.
+                authenticatorGroupsConfig: c.securityGroup ? { securityGroup: c.securityGroup } : undefined,
                 enableShieldedNodes: true,
                 enableLegacyAbac: false,
                 loggingConfig: { enableComponents: CONTROL_PLANE_LOGS },
@@ -174,6 +177,15 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
     dns01Solver(zone: string, _identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> {
         // cert-manager's service account is bound to its Google service account: ambient credentials.
         return { dns01: { cloudDNS: { project: this.args.config.project, hostedZoneName: zone } } };
+    }
+
+    tenantAccess(_namespace: string, _role: string, groups: CloudGroups): TenantAccess {
+        // Google Groups for RBAC presents a member's groups by e-mail: nothing to create per tenant.
+        // (Signing in needs container.clusters.get on the project: a one-time grant, docs/clusters.md.)
+        if (groups.gcp.length && !this.args.config.securityGroup) {
+            throw new pulumi.ResourceError(`cluster ${this.name}: tenant groups ${groups.gcp.join(", ")} need clusters[].securityGroup (Google Groups for RBAC)`, this);
+        }
+        return { groups: [...groups.gcp], resources: [] };
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

@@ -72,16 +72,18 @@ export class Tenant extends pulumi.ComponentResource {
         );
 
         for (const role of TENANT_ROLES) {
-            const groups = config.groups[role];
-            if (!groups.length) continue;
+            // The cluster turns its cloud's groups into RBAC subjects, and lets those people sign in.
+            const access = cluster.tenantAccess(config.name, role, config.groups[role]);
+            if (!access.groups.length) continue;
             new k8s.rbac.v1.RoleBinding(
                 `${name}-${role}`,
                 {
                     metadata: { name: `tenant-${role}`, namespace },
                     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-                    subjects: groups.map((group) => ({ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: group })),
+                    subjects: access.groups.map((group) => ({ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: group })),
                 },
-                parent,
+                // After what lets those people in: the binding's dependencies show the whole path.
+                { parent: this, dependsOn: access.resources },
             );
         }
 

@@ -29,12 +29,12 @@ export function integrationConfig(kubeconfig: string, context: string): Record<s
         "platform:addons": addonsOff,
         "platform:tenants": [
             // Defaults for quota and limits.
-            { name: "team-alpha", groups: { edit: ["team-alpha-developers"], view: ["team-alpha-viewers"] } },
+            { name: "team-alpha", groups: { edit: { existing: ["team-alpha-developers"] }, view: { existing: ["team-alpha-viewers"] } } },
             {
                 name: "team-beta",
                 quota: { "requests.cpu": "2", "requests.memory": "4Gi", "limits.cpu": "4", "limits.memory": "8Gi", pods: "20" },
                 limits: { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" } },
-                groups: { edit: ["team-beta-developers"] },
+                groups: { edit: { existing: ["team-beta-developers"] } },
                 allowPrivateEgress: true,
             },
         ],
