@@ -195,6 +195,11 @@ const azureCluster = (env: Environment) =>
             if (cluster.dns && !AZURE_DNS_ZONE_ID.test(cluster.dns.zone)) {
                 ctx.addIssue({ code: "custom", path: ["dns", "zone"], message: "must be an Azure DNS zone resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>)" });
             }
+            // The Gateway's records are named relative to the zone (clusters/gateway-dns.ts).
+            const zoneName = cluster.dns && AZURE_DNS_ZONE_ID.exec(cluster.dns.zone)?.[3].toLowerCase();
+            if (cluster.dns && zoneName && cluster.dns.domain !== zoneName && !cluster.dns.domain.endsWith(`.${zoneName}`)) {
+                ctx.addIssue({ code: "custom", path: ["dns", "domain"], message: `must be ${zoneName} or a name under it (the zone dns.zone names), where the Gateway's records go` });
+            }
         });
 
 const gcpCluster = (env: Environment) =>

@@ -85,6 +85,13 @@ export interface ServiceAccountRef {
 /** A selector for `account`: `{ name }`, with `namespace` only when the store is cluster-wide. */
 export const serviceAccountSelector = (account: ServiceAccountRef) => ({ name: account.name, ...(account.namespace ? { namespace: account.namespace } : {}) });
 
+/** A cluster's DNS (`clusters[].dns`): the domain its Gateway serves and the cloud zone it lives in. */
+export interface GatewayDns {
+    readonly domain: string;
+    /** Route 53 hosted zone id, Azure DNS zone resource ID, or Cloud DNS managed zone name. */
+    readonly zone: string;
+}
+
 /** The built-in ClusterRoles a tenant's groups hold in its namespace. */
 export type TenantRole = "edit" | "view";
 
@@ -149,6 +156,12 @@ export interface PlatformCluster {
     dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
     /** Annotations for the Envoy proxy's LoadBalancer Service. */
     gatewayServiceAnnotations(): Record<string, string>;
+    /**
+     * The records that make `dns.domain` and `*.<dns.domain>` resolve to `address` (the
+     * Gateway's load balancer, hostname or IP as its status reports it) in `dns.zone`, and
+     * nowhere else; none where the cluster's DNS is not this program's (an adopted cluster).
+     */
+    gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[];
     /**
      * Lets the people in `groups` (this cloud's list) sign in to this cluster holding nothing
      * but what the tenant's RoleBinding for `role` in `namespace` grants, and returns the

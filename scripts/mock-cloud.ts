@@ -131,8 +131,14 @@ const gcp: Record<string, Outputs> = {
     "gcp:storage/bucket:Bucket": (a) => ({ name: physical(a), url: `gs://${physical(a)}`, selfLink: placeholder(a.name, "selfLink") }),
 };
 
+// ---------- Kubernetes ----------
+const kubernetes: Record<string, Outputs> = {
+    // The load balancer's address (an NLB hostname on EKS, an IP elsewhere): the DNS records point at it.
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": (a) => ({ status: { addresses: [{ value: placeholder(a.name, "address") }] } }),
+};
+
 /** Output fields per resource type (token): what the cloud computes that the program reads. */
-export const computedOutputs: Record<string, Outputs> = { ...aws, ...azure, ...gcp };
+export const computedOutputs: Record<string, Outputs> = { ...aws, ...azure, ...gcp, ...kubernetes };
 
 /** Types whose outputs are exactly their inputs, and why that is all the program needs of them. */
 const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }[] = [
@@ -159,7 +165,9 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "aws:s3/bucketVersioning:BucketVersioning",
+            "aws:route53/record:Record",
             "azure-native:authorization:RoleAssignment",
+            "azure-native:dns:RecordSet",
             "azure-native:managedidentity:FederatedIdentityCredential",
             "azure-native:monitor:DiagnosticSetting",
             "azure-native:network:PrivateDnsZoneGroup",
@@ -169,6 +177,7 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "gcp:compute/routerNat:RouterNat",
             "gcp:container/nodePool:NodePool",
             "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
+            "gcp:dns/recordSet:RecordSet",
             "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
             "gcp:projects/iAMMember:IAMMember",
             "gcp:serviceaccount/iAMMember:IAMMember",
@@ -198,7 +207,6 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "kubernetes:external-secrets.io/v1:SecretStore",
             "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyPatchPolicy",
             "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
-            "kubernetes:gateway.networking.k8s.io/v1:Gateway",
             "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
             "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
@@ -254,6 +262,7 @@ export const callAnswers: Record<string, (inputs: Record<string, unknown>, provi
         return { id: account, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/mock/pulumi`, userId: placeholder("caller", "userId") };
     },
     "aws:index/getPartition:getPartition": () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
+    "aws:lb/getHostedZoneId:getHostedZoneId": (inputs, provider) => ({ id: placeholder(`nlb-${str(inputs.region, awsRegion(provider))}`, "canonicalHostedZoneId") }),
     "azure-native:authorization:getClientConfig": (_, provider) => ({
         clientId: placeholder("deployer", "clientId"),
         objectId: placeholder("deployer", "objectId"),

@@ -173,6 +173,7 @@ describe("clusters: determinism and helpers", () => {
             dns01Solver = () => undefined;
             gatewayServiceAnnotations = () => ({});
             tenantAccess = () => ({ groups: [], resources: [] });
+            gatewayRecords = () => [];
         }
         let cluster: Unfinished | undefined;
         await record("unit", stackConfig({}), () => {

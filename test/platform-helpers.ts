@@ -194,5 +194,6 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         dns01Solver: () => undefined,
         gatewayServiceAnnotations: () => ({}),
         tenantAccess: (_namespace, _role, groups) => ({ groups: [...groups.existing], resources: [] }),
+        gatewayRecords: () => [],
     };
 }

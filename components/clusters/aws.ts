@@ -7,11 +7,12 @@ import { Provider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, GatewayDns, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
 import { accountLogging, EKS_SECRETS_KEY_ACTIONS, keyPolicy } from "./aws-hardening";
 import { irsaIdentity, irsaRole, IrsaContext, serviceTrust } from "./aws-identity";
 import { awsNetwork } from "./aws-network";
 import { eksNodeGroups } from "./aws-nodes";
+import { route53Records } from "./gateway-dns";
 import { EksTenantAccess } from "./aws-tenant-access";
 import { awsBackupBucket } from "./aws-storage";
 import { backupCopyRegion } from "./backup-regions";
@@ -220,6 +221,10 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
     tenantAccess(_namespace: string, _role: TenantRole, groups: CloudGroups): TenantAccess {
         // Cluster-wide by nature (one entry per role), so under the cluster: the RoleBinding scopes it.
         return this.tenants.grant(groups.aws);
+    }
+
+    gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[] {
+        return route53Records(this.name, dns, address, { cluster: this.name, region: this.args.config.region, provider: this.irsa.provider, parent: this });
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

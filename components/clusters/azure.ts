@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { AZURE_DNS_ZONE_ID, ClusterConfig } from "../config";
-import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, GatewayDns, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
 import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { privateNetwork, vaultNetwork } from "./azure-private";
@@ -22,6 +22,7 @@ import { AzureClusterData } from "./azure-storage";
 import { backupCopyRegion } from "./backup-regions";
 import { AksTenantAccess } from "./azure-tenant-access";
 import { BaseCluster, SourceCluster } from "./base";
+import { azureRecords } from "./gateway-dns";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash, subnetCidr } from "./shared";
 import { storageClasses } from "./storage-classes";
@@ -266,6 +267,10 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
 
     tenantAccess(namespace: string, role: TenantRole, groups: CloudGroups): TenantAccess {
         return this.tenants.grant(namespace, role, groups.azure);
+    }
+
+    gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[] {
+        return azureRecords(this.name, dns, address, { cluster: this.name, subscriptionId: this.args.config.subscriptionId, provider: this.identityArgs.provider, parent: this });
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

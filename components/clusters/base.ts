@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cloud, ClusterConfig, Environment } from "../config";
-import { BackupSource, BackupStorage, CloudGroups, IdentityGrant, PlatformCluster, ServiceAccountRef, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
+import { BackupSource, BackupStorage, CloudGroups, GatewayDns, IdentityGrant, PlatformCluster, ServiceAccountRef, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
 import { CloudIdentity, IdentityBook } from "./identity-book";
 
 /** What every cluster component takes: its entry of `platform:clusters` and the environment. */
@@ -119,5 +119,6 @@ export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> ext
     abstract secretStoreProvider(serviceAccount: ServiceAccountRef, prefix: string): pulumi.Input<Record<string, unknown>>;
     abstract dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
     abstract gatewayServiceAnnotations(): Record<string, string>;
+    abstract gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[];
     abstract tenantAccess(namespace: string, role: TenantRole, groups: CloudGroups): TenantAccess;
 }

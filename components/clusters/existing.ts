@@ -129,6 +129,11 @@ export class ExistingCluster extends BaseCluster<"existing", ExistingClusterArgs
         return {};
     }
 
+    gatewayRecords(): pulumi.Resource[] {
+        // An adopted cluster's names are its owner's: the program holds no credentials for its zone.
+        return [];
+    }
+
     tenantAccess(_namespace: string, _role: string, groups: CloudGroups): TenantAccess {
         // The adopted cluster's own authenticator presents these groups; nothing to create.
         return { groups: [...groups.existing], resources: [] };

@@ -6,10 +6,11 @@ import { Provider } from "@pulumi/gcp/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { BackupStorage, CloudGroups, ServiceAccountRef, serviceAccountSelector, TenantAccess, WorkloadIdentity } from "../types";
+import { BackupStorage, CloudGroups, GatewayDns, ServiceAccountRef, serviceAccountSelector, TenantAccess, WorkloadIdentity } from "../types";
 import { images } from "../versions";
 import { BaseCluster, SourceCluster } from "./base";
 import { backupCopyRegion } from "./backup-regions";
+import { cloudDnsRecords } from "./gateway-dns";
 import { gcpIdentity, GcpIdentityArgs } from "./gcp-identity";
 import { gcpBackupBucket } from "./gcp-storage";
 import { CloudIdentity } from "./identity-book";
@@ -186,6 +187,10 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
             throw new pulumi.ResourceError(`cluster ${this.name}: tenant groups ${groups.gcp.join(", ")} need clusters[].securityGroup (Google Groups for RBAC)`, this);
         }
         return { groups: [...groups.gcp], resources: [] };
+    }
+
+    gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[] {
+        return cloudDnsRecords(this.name, dns, address, { cluster: this.name, project: this.args.config.project, provider: this.identityArgs.provider, parent: this });
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

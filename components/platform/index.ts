@@ -124,6 +124,8 @@ export class Platform extends pulumi.ComponentResource {
         if (restore && velero) restoreFromBackup(velero, { restore, after: installed.filter((addon) => addon !== velero) });
 
         this.gatewayAddress = built.envoyGateway?.address ?? pulumi.output(undefined);
+        // The names the Gateway serves resolve to it: records in the cluster's own zone.
+        if (clusterConfig.dns && built.envoyGateway) cluster.gatewayRecords(clusterConfig.dns, built.envoyGateway.address);
         this.grafanaUrl = built.monitoring?.grafanaUrl ?? pulumi.output(undefined);
         this.backupBucket = velero ? pulumi.output(velero.storage.bucket) : pulumi.output(undefined);
         this.registerOutputs({ gatewayAddress: this.gatewayAddress, backupBucket: this.backupBucket });
