@@ -53,7 +53,7 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         types: ["aws:iam/rolePolicyAttachment:RolePolicyAttachment"],
     },
     {
-        why: "EKS access for the configured adminRoleArns (cluster admin by design) and the EKS-managed add-ons",
+        why: "EKS access for the configured adminRoleArns (cluster admin by design), tenants' IAM roles (a Kubernetes group each, no access policy: test/tenant-access.test.ts) and the EKS-managed add-ons",
         types: ["aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:eks/addon:Addon"],
     },
     {
@@ -96,6 +96,10 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
             "kubernetes:velero.io/v1:Schedule",
             "kubernetes:velero.io/v1:Restore",
         ],
+    },
+    {
+        why: "the Gateway's DNS records: each names the apex or the wildcard of the cluster's own domain, in its own zone, at its Gateway's address (test/gateway-dns.test.ts)",
+        types: ["aws:route53/record:Record", "azure-native:dns:RecordSet", "gcp:dns/recordSet:RecordSet"],
     },
     {
         why: "generated secrets: they stay secret Outputs",
