@@ -47,7 +47,7 @@ const load = () => os.loadavg()[0].toFixed(2);
 /** A tenant with both groups, and its own GitOps sync when Flux is on. */
 export function benchTenant(i: number, gitops: boolean) {
     const name = `tenant-${String(i).padStart(4, "0")}`;
-    return { name, groups: { edit: [`${name}-developers`], view: [`${name}-viewers`] }, ...(gitops ? { gitops: { url: `https://github.com/example/${name}` } } : {}) };
+    return { name, groups: { edit: { existing: [`${name}-developers`] }, view: { existing: [`${name}-viewers`] } }, ...(gitops ? { gitops: { url: `https://github.com/example/${name}` } } : {}) };
 }
 
 /** Add-on keys from `--addons`: none, all, or a comma-separated list. */

@@ -91,7 +91,7 @@ describe("engine bench: options", () => {
     });
 
     it("gives a tenant GitOps only when asked", () => {
-        assert.deepEqual(benchTenant(7, false), { name: "tenant-0007", groups: { edit: ["tenant-0007-developers"], view: ["tenant-0007-viewers"] } });
+        assert.deepEqual(benchTenant(7, false), { name: "tenant-0007", groups: { edit: { existing: ["tenant-0007-developers"] }, view: { existing: ["tenant-0007-viewers"] } } });
         assert.deepEqual(benchTenant(7, true).gitops, { url: "https://github.com/example/tenant-0007" });
     });
 });
