@@ -83,7 +83,7 @@ export class Tenant extends pulumi.ComponentResource {
                     subjects: access.groups.map((group) => ({ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: group })),
                 },
                 // After what lets those people in: the binding's dependencies show the whole path.
-                { parent: this, dependsOn: access.resources },
+                { ...parent, dependsOn: access.resources },
             );
         }
 
