@@ -86,12 +86,13 @@ describe("render at the terminal", () => {
         // Counted from the JSON render by name prefix (grep -c '"name": "prod-aws-use1[-"]').
         // The copies outside the region: 10 AWS resources (replica bucket, its 6 settings, role, policy, replication), 5 GCP (copy bucket, 3 grants, transfer job), all protected.
         // Then one verify-image-signatures policy per cluster, and Azure's private network for its data (14: 2 subnets, 3 endpoints + 3 DNS zone groups, 2 zones + 2 links, 2 role assignments).
-        assert.equal(lines[0], "stack production: 415 resources, 47 protected, 111 types");
+        // Then tenants' sign-in (3 EKS access entries; 4 AKS role assignments: 2 groups x Cluster User + namespace role) and the Gateway's apex and wildcard records (2 per cluster).
+        assert.equal(lines[0], "stack production: 428 resources, 47 protected, 114 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "173", "23"],
-            ["prod-azure-weu", "121", "12"],
-            ["prod-gcp-euw4", "121", "12"],
+            ["prod-aws-use1", "178", "23"],
+            ["prod-azure-weu", "127", "12"],
+            ["prod-gcp-euw4", "123", "12"],
         ]);
         assert.ok(lines.includes("         29  kubernetes:core/v1:Namespace"), run.stdout);
     });

@@ -7,7 +7,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { BackupStorage, CloudGroups, GatewayDns, ServiceAccountRef, serviceAccountSelector, TenantAccess, WorkloadIdentity } from "../types";
-import { images } from "../versions";
 import { BaseCluster, SourceCluster } from "./base";
 import { backupCopyRegion } from "./backup-regions";
 import { cloudDnsRecords } from "./gateway-dns";
