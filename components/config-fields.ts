@@ -36,9 +36,10 @@ export const labels = z.record(labelKey, labelValue);
 const QUANTITY = /^[+-]?((\d+(\.\d*)?)|(\.\d+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?((\d+(\.\d*)?)|(\.\d+))))?$/;
 const quantityInput = z.union([z.string(), z.number()]);
 const asQuantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 500m, 4, 8Gi");
-export const quantity = quantityInput.transform(String).pipe(asQuantity);
+// `format` names the type in the generated reference (scripts/config-reference.ts).
+export const quantity = quantityInput.transform(String).pipe(asQuantity).meta({ format: "quantity" });
 /** A quantity with a default; the default sits on the input side, so the generated reference shows it. */
-export const quantityOr = (value: string) => quantityInput.default(value).transform(String).pipe(asQuantity);
+export const quantityOr = (value: string) => quantityInput.default(value).transform(String).pipe(asQuantity).meta({ format: "quantity" });
 
 export const gitRepository = z.strictObject({
     /** HTTPS or SSH URL of the repository Flux pulls from. */

@@ -85,7 +85,8 @@ function kubernetesVersion(cloud: Cloud) {
     return z
         .string({ error: 'must be a quoted "MAJOR.MINOR" string such as "1.33" (unquoted YAML turns 1.30 into 1.3)' })
         .regex(/^\d+\.\d+$/, 'must be "MAJOR.MINOR", such as "1.33"')
-        .refine((v) => supported.includes(v), `must be one of ${supported.join(", ")} on ${cloud}`);
+        .refine((v) => supported.includes(v), `must be one of ${supported.join(", ")} on ${cloud}`)
+        .meta({ format: "kubernetes-version", examples: [...supported] });
 }
 
 function clusterBase(env: Environment) {
@@ -368,7 +369,7 @@ const isPlatformLabel = (key: string) => PLATFORM_LABEL_PREFIXES.some((p) => key
 export const tenantSchema = z.strictObject({
     name: dnsLabel.refine((n) => !n.startsWith("kube-") && !reservedNamespaces().includes(n), "is a reserved platform namespace"),
     /** ResourceQuota `hard`; keys not given keep their defaults. */
-    quota: z.record(quotaKey, quantity).default({}).transform((q) => ({ ...defaultQuota, ...q })),
+    quota: z.record(quotaKey, quantity).default({}).transform((q) => ({ ...defaultQuota, ...q })).meta({ mergedDefault: defaultQuota }),
     limits: z.strictObject({ defaultRequest: cpuMemory("100m", "128Mi"), default: cpuMemory("500m", "512Mi") }).prefault({}),
     /** Who holds the built-in `edit` and `view` ClusterRoles in the tenant namespace, per cloud (`tenantGroups`). */
     groups: z.strictObject({ edit: tenantGroups, view: tenantGroups }).prefault({}),

@@ -55,6 +55,7 @@ describe("command-line scripts", () => {
             "scripts/image-signatures-check.ts",
             "scripts/integration/platform.ts",
             "scripts/integration/run.ts",
+            "scripts/rebuild-doc.ts",
             "scripts/rebuild-model.ts",
             "scripts/render-diff.ts",
             "scripts/render.ts",

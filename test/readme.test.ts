@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import { kubernetesVersions } from "../components/versions";
 import { configReference, README, withReference } from "../scripts/config-reference";
 
 describe("README", () => {
@@ -15,7 +16,6 @@ describe("README", () => {
             assert.match(reference, new RegExp(`\\| \`${key.replace(/[[\].]/g, "\\$&")}\` \\|`), key);
         }
         assert.match(reference, /`addons.kyverno.validationFailureAction` \|[^\n]*`"Audit"` \/ `"Audit"` \/ `"Enforce"`/);
-        assert.match(reference, /`addons.monitoring.storageSize` \| string \\\| number \|[^\n]*`"5Gi"` \/ `"20Gi"` \/ `"50Gi"`/);
     });
 
     it("lists the secret keys as secret, with their fields", () => {
@@ -24,6 +24,23 @@ describe("README", () => {
             .filter((line) => line.includes("**secret**"))
             .map((line) => line.split("|")[1].trim());
         assert.deepEqual(rows, ["`backupCredentials`", "`backupCredentials.accessKeyId`", "`backupCredentials.secretAccessKey`", "`alertmanagerWebhookUrl`", "`grafanaAdminPassword`"]);
+    });
+
+    it("names quantities, maps and versions as what they are, with each cloud's accepted versions", () => {
+        const rows = configReference().split("\n");
+        const row = (key: string) => rows.find((l) => l.startsWith(`| \`${key}\` |`));
+        assert.equal(row("addons.monitoring.storageSize"), '| `addons.monitoring.storageSize` | quantity |  |  | `"5Gi"` / `"20Gi"` / `"50Gi"` |');
+        assert.equal(row("tenants[].limits.default.cpu"), '| `tenants[].limits.default.cpu` | quantity |  |  | `"500m"` |');
+        assert.equal(
+            row("tenants[].quota"),
+            '| `tenants[].quota` | map of quantity |  |  | `{"requests.cpu":"4","requests.memory":"8Gi","limits.cpu":"8","limits.memory":"16Gi"}`, per key |',
+        );
+        assert.equal(row("tenants[].labels"), "| `tenants[].labels` | map of string |  |  | `{}` |");
+        const [cloud, existing] = [kubernetesVersions.aws, kubernetesVersions.existing].map((v) => v.join(", "));
+        assert.deepEqual([kubernetesVersions.azure, kubernetesVersions.gcp], [kubernetesVersions.aws, kubernetesVersions.aws], "one list for the three clouds");
+        assert.equal(row("clusters[].kubernetesVersion"), `| \`clusters[].kubernetesVersion\` | "MAJOR.MINOR": ${cloud} (aws, azure, gcp) \\| "MAJOR.MINOR": ${existing} (existing) | aws, azure, gcp |  |  |`);
+        // Each variant of `cloud` is its own value: no "(aws)" after aws.
+        assert.equal(row("clusters[].cloud"), "| `clusters[].cloud` | aws \\| azure \\| gcp \\| existing | yes |  |  |");
     });
 
     it("shows the two commands near the top", () => {
