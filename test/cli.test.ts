@@ -50,6 +50,7 @@ describe("command-line scripts", () => {
             "scripts/bench.ts",
             "scripts/check-chart-values.ts",
             "scripts/config-reference.ts",
+            "scripts/doc-commands.ts",
             "scripts/engine-bench.ts",
             "scripts/engine-recovery.ts",
             "scripts/image-signatures-check.ts",
