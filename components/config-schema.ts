@@ -10,6 +10,7 @@ import { unlistedSignedRegistries } from "./platform/image-provenance";
 import { Cloud, cidr, clouds, dnsLabel, dnsName, Environment, environments, gitRepository, isSecret, labelKey, labels, labelValue, quantity, quantityOr, secret } from "./config-fields";
 import { kubernetesVersions } from "./versions";
 import { pairedRegion } from "./clusters/backup-regions";
+import { PARSE, problemsOfIssue } from "./config-messages";
 
 export * from "./config-fields";
 
@@ -36,10 +37,16 @@ const nodePool = z
         taints: z.array(taint).default([]),
         labels: labels.default({}),
     })
+    // Checked whenever both sizes are numbers, even if the pool has other problems: they are reported together.
+    .refine((pool) => pool.minSize <= pool.maxSize, {
+        path: ["minSize"],
+        error: (issue) => {
+            const { minSize, maxSize } = issue.input as { minSize: number; maxSize: number };
+            return `must be <= maxSize (${minSize} > ${maxSize})`;
+        },
+        when: ({ value }) => typeof (value as { minSize?: unknown })?.minSize === "number" && typeof (value as { maxSize?: unknown })?.maxSize === "number",
+    })
     .superRefine((pool, ctx) => {
-        if (pool.minSize > pool.maxSize) {
-            ctx.addIssue({ code: "custom", path: ["minSize"], message: `must be <= maxSize (${pool.minSize} > ${pool.maxSize})` });
-        }
         if (pool.role === "system" && pool.minSize < 1) {
             ctx.addIssue({ code: "custom", path: ["minSize"], message: "a system pool needs minSize >= 1" });
         }
@@ -246,9 +253,16 @@ const existingCluster = (env: Environment) =>
 
 export function clusterSchema(env: Environment) {
     return z.discriminatedUnion("cloud", [awsCluster(env), azureCluster(env), gcpCluster(env), existingCluster(env)], {
-        error: (issue) => (issue.code === "invalid_union" ? `cloud must be one of ${clouds.join(", ")}` : undefined),
+        error: (issue) => {
+            if (issue.code !== "invalid_union") return undefined;
+            const given = (issue.input as { cloud?: unknown } | undefined)?.cloud;
+            return given === undefined ? `is required: one of ${clouds.join(", ")}` : `must be one of ${clouds.join(", ")} (got ${JSON.stringify(given)})`;
+        },
     });
 }
+
+/** What every cluster is checked for, whatever its cloud; config.ts applies it when `cloud` is unknown. */
+export const anyCloudCluster = (env: Environment) => z.looseObject({ ...clusterBase(env), nodePools: poolsOf(nodePool).optional() });
 
 // ---------- add-ons ----------
 
@@ -291,9 +305,9 @@ function addonOverride<K extends AddonKey>(key: K, env: Environment) {
     return z
         .unknown()
         .transform((raw, ctx): Partial<z.output<AddonBlock<K>>> => {
-            const parsed = block.safeParse(raw);
+            const parsed = block.safeParse(raw, PARSE);
             if (!parsed.success) {
-                for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: messageOfIssue(issue) });
+                for (const problem of parsed.error.issues.flatMap(problemsOfIssue)) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
                 return z.NEVER;
             }
             const given = raw && typeof raw === "object" ? Object.keys(raw) : [];
@@ -305,11 +319,6 @@ function addonOverride<K extends AddonKey>(key: K, env: Environment) {
 function clusterAddonsSchema(env: Environment) {
     const shape = Object.fromEntries(addonKeys.map((key) => [key, addonOverride(key, env).optional()])) as { [K in AddonKey]: z.ZodOptional<ReturnType<typeof addonOverride<K>>> };
     return z.strictObject(shape);
-}
-
-/** Zod nests the reason a record key is invalid; surface it. */
-export function messageOfIssue(issue: { message: string; code?: string; issues?: { message: string }[] }): string {
-    return issue.code === "invalid_key" && issue.issues?.length ? issue.issues.map((i) => i.message).join("; ") : issue.message;
 }
 
 // ---------- charts ----------

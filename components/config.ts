@@ -8,9 +8,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { z } from "zod";
+import { clouds } from "./config-fields";
+import { PARSE, problemsOfIssue } from "./config-messages";
 import { AddonKey, addonKeys, addons } from "./platform/addons";
 import { chartName } from "./versions";
-import { ClusterConfig, clusterSchema, crossReferenceIssues, Environment, environments, formatPath, messageOfIssue, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
+import { anyCloudCluster, ClusterConfig, clusterSchema, crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
 import type { BackupSource } from "./types";
 
 export * from "./config-schema";
@@ -54,9 +57,13 @@ export function validateSettings(raw: Record<string, unknown>): ValidationResult
     const input = Object.fromEntries(Object.entries(raw).filter(([key]) => knownKeys.includes(key)));
     // With a bad environment, still check everything else (with staging defaults).
     const env: Environment = environments.includes(raw.environment as Environment) ? (raw.environment as Environment) : "staging";
-    const parsed = platformSchema(env).safeParse(input);
-    const issues = [...(parsed.success ? [] : parsed.error.issues), ...crossReferenceIssues(input)];
-    problems.push(...issues.map((issue) => `${formatPath(issue.path)}: ${messageOfIssue(issue)}`), ...chartDirectoryProblems(input));
+    const parsed = platformSchema(env).safeParse(input, PARSE);
+    // An unknown cloud's other problems follow its `cloud` problem, so each cluster reads as one group.
+    const schemaIssues = (parsed.success ? [] : parsed.error.issues).flatMap((issue) =>
+        issue.code === "invalid_union" && issue.path.length === 3 && issue.path[0] === "clusters" && issue.path[2] === "cloud" ? [issue, ...unknownCloudIssues(input, env, Number(issue.path[1]))] : [issue],
+    );
+    const issues = [...schemaIssues, ...crossReferenceIssues(input)];
+    problems.push(...issues.flatMap(problemsOfIssue).map((p) => `${formatPath(p.path)}: ${p.message}`), ...chartDirectoryProblems(input));
     if (problems.length || !parsed.success) return { problems };
     const secretValues = Object.fromEntries(secretKeys.map((key) => [key, parsed.data[key]])) as SecretValues;
     const settings = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !(secretKeys as string[]).includes(key))) as PlatformSettings;
@@ -89,6 +96,18 @@ function chartDirectoryProblems(raw: Record<string, unknown>): string[] {
         }
         return String(version) === pin.version ? [] : [`charts.directory: ${file} has version ${String(version)}; ${expected}`];
     });
+}
+
+/**
+ * A cluster whose `cloud` is unknown stops the schema at the discriminator; what every cloud
+ * checks alike (name, endpoint, DNS, restore, node pools) is checked here, so those problems
+ * come in the same report instead of after the cloud is fixed.
+ */
+function unknownCloudIssues(raw: Record<string, unknown>, env: Environment, i: number): z.core.$ZodIssue[] {
+    const cluster = Array.isArray(raw.clusters) ? raw.clusters[i] : undefined;
+    if (!isRecord(cluster) || (clouds as readonly unknown[]).includes(cluster.cloud)) return [];
+    const parsed = anyCloudCluster(env).safeParse(cluster, PARSE);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => ({ ...issue, path: ["clusters", i, ...issue.path] }));
 }
 
 /** Whether the raw settings install `key` on at least one cluster (its own `addons.<key>.enabled` first, then the stack's). */
@@ -185,9 +204,9 @@ export function resolveBackupSources(clusters: readonly ClusterConfig[], stack: 
             problems.push(`${at}.cluster: stack ${sourceStack} has no cluster "${wanted.cluster}" (its clusters: ${names.join(", ") || "none"})`);
             return;
         }
-        const parsed = found.env === undefined ? { success: true as const, data: raw as ClusterConfig } : clusterSchema(found.env).safeParse(raw);
+        const parsed = found.env === undefined ? { success: true as const, data: raw as ClusterConfig } : clusterSchema(found.env).safeParse(raw, PARSE);
         if (!parsed.success) {
-            const first = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${messageOfIssue(issue)}`).join("; ");
+            const first = parsed.error.issues.flatMap(problemsOfIssue).map((p) => `${formatPath(p.path)}: ${p.message}`).join("; ");
             problems.push(`${at}.cluster: "${wanted.cluster}" in Pulumi.${sourceStack}.yaml is not a valid cluster (${first})`);
             return;
         }

@@ -86,7 +86,7 @@ describe("add-on settings: what the schema refuses", () => {
     it("an unknown key in a cluster's add-on block, or an unknown add-on", () => {
         assert.deepEqual(
             problemsAfter("staging", (s) => (s.clusters[0].addons = { monitoring: { retension: "30d" }, kyvern: {} })),
-            ['clusters[0].addons.monitoring: Unrecognized key: "retension"', 'clusters[0].addons: Unrecognized key: "kyvern"'],
+            ["clusters[0].addons.monitoring.retension: unknown key (a typo?)", "clusters[0].addons.kyvern: unknown key (a typo?)"],
         );
     });
 

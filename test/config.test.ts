@@ -73,10 +73,10 @@ describe("config: each rule names its path", () => {
         ["tenant quotas are quantities", "staging", (s) => (s.tenants[0].quota = { "requests.cpu": "four" }), "tenants[0].quota.requests.cpu", /quantity/],
         ["tenant quota keys are resource names", "staging", (s) => (s.tenants[0].quota = { "request.cpu": "4" }), "tenants[0].quota.request.cpu", /ResourceQuota/],
         ["tenant clusters exist", "staging", (s) => (s.tenants[1].clusters = ["stg-aws-use1", "stg-aws-usw2"]), "tenants[1].clusters[1]", /names no cluster/],
-        ["unknown key in a cluster", "staging", (s) => (s.clusters[0].nodepools = []), "clusters[0]", /nodepools/],
-        ["unknown key in a node pool", "staging", (s) => (s.clusters[0].nodePools[0].maxsize = 3), "clusters[0].nodePools[0]", /maxsize/],
-        ["unknown key in add-ons", "staging", (s) => (s.addons.kyvern = { enabled: true }), "addons", /kyvern/],
-        ["unknown key in a tenant", "staging", (s) => (s.tenants[0].quotas = {}), "tenants[0]", /quotas/],
+        ["unknown key in a cluster", "staging", (s) => (s.clusters[0].nodepools = []), "clusters[0].nodepools", /unknown key/],
+        ["unknown key in a node pool", "staging", (s) => (s.clusters[0].nodePools[0].maxsize = 3), "clusters[0].nodePools[0].maxsize", /unknown key/],
+        ["unknown key in add-ons", "staging", (s) => (s.addons.kyvern = { enabled: true }), "addons.kyvern", /unknown key/],
+        ["unknown key in a tenant", "staging", (s) => (s.tenants[0].quotas = {}), "tenants[0].quotas", /unknown key/],
         ["unknown platform: key", "staging", (s) => (s.tenant = []), "tenant", /unknown key platform:tenant/],
         ["environment", "staging", (s) => (s.environment = "prod"), "environment"],
         ["restore names one backup", "staging", (s) => (s.clusters[0].restore = { backupName: "b1", schedule: "tenants-daily" }), "clusters[0].restore", /exactly one/],
@@ -87,12 +87,12 @@ describe("config: each rule names its path", () => {
         ["existing cluster kubeconfig is explicit", "local", (s) => delete s.clusters[0].kubeconfig, "clusters[0].kubeconfig"],
         ["backup credentials for existing clusters", "local", (s) => delete s.backupCredentials, "backupCredentials", /pulumi config set --secret/],
         ["backup credentials name both keys", "local", (s) => delete s.backupCredentials.secretAccessKey, "backupCredentials.secretAccessKey"],
-        ["unknown key in the backup credentials", "local", (s) => (s.backupCredentials.accessKey = "x"), "backupCredentials", /accessKey/],
+        ["unknown key in the backup credentials", "local", (s) => (s.backupCredentials.accessKey = "x"), "backupCredentials.accessKey", /unknown key/],
         ["alertmanager webhook is an https URL", "local", (s) => (s.alertmanagerWebhookUrl = "http://alerts.example.com/hook"), "alertmanagerWebhookUrl", /https:\/\//],
         ["alertmanager webhook is a string", "local", (s) => (s.alertmanagerWebhookUrl = 443), "alertmanagerWebhookUrl", /https:\/\//],
         ["grafana admin password is long enough", "local", (s) => (s.grafanaAdminPassword = "hunter2"), "grafanaAdminPassword", /at least 16 characters/],
         ["charts.wait is a boolean", "local", (s) => (s.charts = { wait: "no" }), "charts.wait"],
-        ["unknown key in charts", "local", (s) => (s.charts = { dir: "/srv/charts" }), "charts", /dir/],
+        ["unknown key in charts", "local", (s) => (s.charts = { dir: "/srv/charts" }), "charts.dir", /unknown key/],
         ["tenant groups are given per cloud", "staging", (s) => (s.tenants[0].groups.edit = ["team-alpha-developers"]), "tenants[0].groups.edit", /per cloud: \{ aws: \[IAM role ARNs\]/],
         ["tenant groups name only the four clouds", "staging", (s) => (s.tenants[0].groups.edit.digitalocean = ["team-alpha"]), "tenants[0].groups.edit", /digitalocean/],
         ["EKS tenant groups are IAM role ARNs", "staging", (s) => (s.tenants[0].groups.edit.aws = ["arn:aws:iam::111111111111:user/alice"]), "tenants[0].groups.edit.aws[0]", /IAM role ARN/],
@@ -133,7 +133,7 @@ describe("config: a stack file with several mistakes", () => {
         assert.equal(result.stdout, "");
     });
     it("names every path", () => {
-        for (const at of ["clusters[0].cloud", "clusters[1].nodePools[1].minSize", "clusters[2].name", "clusters[2].nodePools", "clusters[1].nodePools[0]", "tenants[0].quota.requests.memory"]) {
+        for (const at of ["clusters[0].cloud", "clusters[1].nodePools[1].minSize", "clusters[2].name", "clusters[2].nodePools", "clusters[1].nodePools[0].instancetype", "tenants[0].quota.requests.memory"]) {
             assert.match(result.stderr, new RegExp(`^  - ${at.replace(/[[\].]/g, "\\$&")}: `, "m"), `missing ${at} in:\n${result.stderr}`);
         }
     });
