@@ -124,5 +124,6 @@ describe("doc-commands runner", () => {
             ],
         );
         assert.match(results[1].log, /made-here/);
+        fs.rmSync(repo, { recursive: true, force: true });
     });
 });
