@@ -18,13 +18,15 @@ import * as path from "path";
 import { parseCommandLine } from "./cli";
 
 /** From least to most demanding. */
-export const CLASSES = ["offline", "benchmark", "tools", "kind", "cluster", "cloud"] as const;
+export const CLASSES = ["offline", "benchmark", "tools", "host", "network", "kind", "cluster", "cloud"] as const;
 export type Needs = (typeof CLASSES)[number];
 
 export const WHY: Record<Needs, string> = {
     offline: "runs here: Node, npm and git in the repository",
     benchmark: "runs here, but takes minutes of every core: measured by hand (docs/performance.md)",
     tools: "needs the integration tools (scripts/bootstrap-tools.sh, minutes to build; .ci/run runs that tier)",
+    host: "changes the machine outside the repository and /tmp",
+    network: "needs chart repositories or registries on the internet",
     kind: "needs a kind cluster and the Pulumi CLI",
     cluster: "needs a running cluster with the platform on it",
     cloud: "needs a stack's backend and cloud credentials",
@@ -34,6 +36,8 @@ export const WHY: Record<Needs, string> = {
 export const RULES: readonly { needs: Needs; pattern: RegExp }[] = [
     { needs: "benchmark", pattern: /^(npm run bench|node dist\/scripts\/bench\.js)\b/ },
     { needs: "tools", pattern: /^((bash )?scripts\/bootstrap-tools\.sh|npm run test:integration|bash \.ci\/run)\b/ },
+    { needs: "host", pattern: /^(mkdir|cd)\s+(-p\s+)?\/(?!tmp\/)/ },
+    { needs: "network", pattern: /^helm (pull|repo add|show)\b/ },
     { needs: "offline", pattern: /^(npm (ci|test|run (build|render|docs:config))|npm run -s render|npx tsc)\b/ },
     { needs: "offline", pattern: /^node dist\/(scripts\/(render|render-diff|rebuild-model|rebuild-doc|config-reference|doc-commands)|policy\/offline)\.js\b/ },
     { needs: "offline", pattern: /^git worktree (add|remove|prune)\b/ },

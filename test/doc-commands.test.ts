@@ -73,6 +73,9 @@ describe("doc-commands classifier", () => {
         assert.equal(classify("pulumi config set -s local --secret x y").needs, "kind");
         assert.equal(classify("npx tsc -p . && node dist/scripts/bench.js --sizes 1").needs, "benchmark");
         assert.equal(classify("bash scripts/bootstrap-tools.sh").needs, "tools");
+        assert.equal(classify("mkdir -p /srv/helm-charts && cd /srv/helm-charts").needs, "host");
+        assert.equal(classify('mkdir -p "$out" && cd /tmp/x').needs, "offline");
+        assert.equal(classify("helm pull oci://docker.io/envoyproxy/gateway-helm --version v1.9.0 --untar").needs, "network");
     });
 
     it("a part no rule knows is unclassified, even next to known ones; a function of the block is known", () => {
