@@ -36,6 +36,8 @@ function tsUnder(dir: string): string[] {
     });
 }
 const commands = [...tsUnder("scripts").filter((f) => !LIBRARIES.has(f)), "policy/offline.ts"].sort();
+/** What npm run docs:config writes (config-reference.ts, rebuild-doc.ts): --help must leave them alone. */
+const GENERATED_DOCS = ["README.md", "docs/platform.md", "docs/disaster-recovery.md"];
 const js = (ts: string) => ts.replace(/\.ts$/, ".js");
 const oneLine = (stderr: string) => {
     assert.equal(stderr.trim().split("\n").length, 1, `one line, got:\n${stderr}`);
@@ -66,12 +68,12 @@ describe("command-line scripts", () => {
 
     for (const script of commands) {
         it(`${script}: --help prints usage and exits 0 without doing the work; a bad flag is one line, exit 2`, () => {
-            const generated = ["README.md", "docs/platform.md"].map((f) => fs.readFileSync(path.join(ROOT, f), "utf8"));
+            const generated = GENERATED_DOCS.map((f) => fs.readFileSync(path.join(ROOT, f), "utf8"));
             const help = node(js(script), "--help");
             assert.equal(help.status, 0, help.stderr);
             assert.match(help.stdout, /^usage: /);
             assert.equal(help.stderr, "");
-            assert.deepEqual(["README.md", "docs/platform.md"].map((f) => fs.readFileSync(path.join(ROOT, f), "utf8")), generated, "--help must not regenerate docs");
+            assert.deepEqual(GENERATED_DOCS.map((f) => fs.readFileSync(path.join(ROOT, f), "utf8")), generated, "--help must not regenerate docs");
             const bad = node(js(script), "--no-such-flag");
             assert.equal(bad.status, 2, bad.stderr);
             oneLine(bad.stderr);
