@@ -63,12 +63,15 @@ export function validateSettings(raw: Record<string, unknown>): ValidationResult
         issue.code === "invalid_union" && issue.path.length === 3 && issue.path[0] === "clusters" && issue.path[2] === "cloud" ? [issue, ...unknownCloudIssues(input, env, Number(issue.path[1]))] : [issue],
     );
     const issues = [...schemaIssues, ...crossReferenceIssues(input)];
-    problems.push(...issues.flatMap(problemsOfIssue).map((p) => `${formatPath(p.path)}: ${p.message}`), ...chartDirectoryProblems(input));
+    problems.push(...problemLines(issues), ...chartDirectoryProblems(input));
     if (problems.length || !parsed.success) return { problems };
     const secretValues = Object.fromEntries(secretKeys.map((key) => [key, parsed.data[key]])) as SecretValues;
     const settings = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !(secretKeys as string[]).includes(key))) as PlatformSettings;
     return { settings, secretValues, problems };
 }
+
+/** Schema issues as the lines a person reads: `path: message`, one per unknown key. */
+const problemLines = (issues: Parameters<typeof problemsOfIssue>[0][]): string[] => issues.flatMap(problemsOfIssue).map((p) => `${formatPath(p.path)}: ${p.message}`);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -206,7 +209,7 @@ export function resolveBackupSources(clusters: readonly ClusterConfig[], stack: 
         }
         const parsed = found.env === undefined ? { success: true as const, data: raw as ClusterConfig } : clusterSchema(found.env).safeParse(raw, PARSE);
         if (!parsed.success) {
-            const first = parsed.error.issues.flatMap(problemsOfIssue).map((p) => `${formatPath(p.path)}: ${p.message}`).join("; ");
+            const first = problemLines(parsed.error.issues).join("; ");
             problems.push(`${at}.cluster: "${wanted.cluster}" in Pulumi.${sourceStack}.yaml is not a valid cluster (${first})`);
             return;
         }
