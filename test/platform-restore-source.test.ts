@@ -109,7 +109,7 @@ describe("restore.source: config errors", () => {
         settings.clusters[1].restore = { schedule: "tenants-daily", source: { stack: "production" } };
         const problems = validateSettings(settings).problems;
         assert.equal(problems.length, 2, problems.join("\n"));
-        assert.match(problems[0], /^clusters\[0\]\.restore: .*sourceCluster/);
+        assert.match(problems[0], /^clusters\[0\]\.restore\.sourceCluster: unknown key/);
         assert.match(problems[1], /^clusters\[1\]\.restore\.source\.cluster: /);
     });
 
