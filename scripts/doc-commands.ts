@@ -34,8 +34,8 @@ export const WHY: Record<Needs, string> = {
 
 /** First match wins; patterns see one part, leading `VAR=value` assignments removed. */
 export const RULES: readonly { needs: Needs; pattern: RegExp }[] = [
-    { needs: "benchmark", pattern: /^(npm run bench|node dist\/scripts\/bench\.js)\b/ },
-    { needs: "tools", pattern: /^((bash )?scripts\/bootstrap-tools\.sh|npm run test:integration|bash \.ci\/run)\b/ },
+    { needs: "benchmark", pattern: /^(npm run bench(?!:)|node dist\/scripts\/bench\.js)\b/ },
+    { needs: "tools", pattern: /^((bash )?scripts\/bootstrap-tools\.sh|npm run (test:integration|test:recovery|bench:engine)|bash \.ci\/run)\b/ },
     { needs: "host", pattern: /^(mkdir|cd)\s+(-p\s+)?\/(?!tmp\/)/ },
     { needs: "network", pattern: /^helm (pull|repo add|show)\b/ },
     { needs: "offline", pattern: /^(npm (ci|test|run (build|render|docs:config))|npm run -s render|npx tsc)\b/ },
@@ -65,6 +65,8 @@ export interface Block {
 
 const ASSIGNMENT = /^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\$\([^)]*\)|\S)*\s*/;
 const KEYWORD = /^(do|then|else|elif|!)\s+/;
+/** `nice` only lowers a command's priority: the command after it is what is classified. */
+const NICE = /^nice\s+(-n\s*-?\d+\s+)?/;
 
 /** Splits a line into simple commands, and pulls `$(...)` contents out as commands of their own. */
 export function parts(line: string): string[] {
@@ -123,6 +125,7 @@ function closing(line: string, open: number): number {
 export function classifyPart(part: string, functions: ReadonlySet<string>): Needs | undefined {
     let rest = part.replace(KEYWORD, "");
     while (ASSIGNMENT.test(rest)) rest = rest.replace(ASSIGNMENT, "");
+    rest = rest.replace(NICE, "");
     if (!rest) return "offline";
     const word = rest.split(/\s/)[0];
     if (functions.has(word) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(rest) && functions.has(rest)) return "offline";

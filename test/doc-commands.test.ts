@@ -73,6 +73,11 @@ describe("doc-commands classifier", () => {
         assert.equal(classify("pulumi config set -s local --secret x y").needs, "kind");
         assert.equal(classify("npx tsc -p . && node dist/scripts/bench.js --sizes 1").needs, "benchmark");
         assert.equal(classify("bash scripts/bootstrap-tools.sh").needs, "tools");
+        // `nice` is looked through; the engine bench and the recovery test need the integration tools.
+        assert.equal(classify("nice -n 15 npm run bench:engine -- --tenants 100").needs, "tools");
+        assert.equal(classify("npm run test:recovery").needs, "tools");
+        assert.equal(classify("nice -n 15 npm run bench").needs, "benchmark");
+        assert.equal(classify("nice -n 15 frobnicate").unknown.length, 1);
         assert.equal(classify("mkdir -p /srv/helm-charts && cd /srv/helm-charts").needs, "host");
         assert.equal(classify('mkdir -p "$out" && cd /tmp/x').needs, "offline");
         assert.equal(classify("helm pull oci://docker.io/envoyproxy/gateway-helm --version v1.9.0 --untar").needs, "network");
