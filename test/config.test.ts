@@ -94,7 +94,7 @@ describe("config: each rule names its path", () => {
         ["charts.wait is a boolean", "local", (s) => (s.charts = { wait: "no" }), "charts.wait"],
         ["unknown key in charts", "local", (s) => (s.charts = { dir: "/srv/charts" }), "charts.dir", /unknown key/],
         ["tenant groups are given per cloud", "staging", (s) => (s.tenants[0].groups.edit = ["team-alpha-developers"]), "tenants[0].groups.edit", /per cloud: \{ aws: \[IAM role ARNs\]/],
-        ["tenant groups name only the four clouds", "staging", (s) => (s.tenants[0].groups.edit.digitalocean = ["team-alpha"]), "tenants[0].groups.edit", /digitalocean/],
+        ["tenant groups name only the four clouds", "staging", (s) => (s.tenants[0].groups.edit.digitalocean = ["team-alpha"]), "tenants[0].groups.edit.digitalocean", /unknown key/],
         ["EKS tenant groups are IAM role ARNs", "staging", (s) => (s.tenants[0].groups.edit.aws = ["arn:aws:iam::111111111111:user/alice"]), "tenants[0].groups.edit.aws[0]", /IAM role ARN/],
         ["AKS tenant groups are Entra object IDs", "staging", (s) => (s.tenants[0].groups.view.azure = ["team-alpha-viewers"]), "tenants[0].groups.view.azure[0]", /Entra ID group object ID \(a UUID/],
         ["GKE tenant groups are Google group e-mails", "staging", (s) => (s.tenants[0].groups.edit.gcp = ["team-alpha-developers"]), "tenants[0].groups.edit.gcp[0]", /Google group's e-mail/],
