@@ -52,7 +52,7 @@ export function platformTierConfig(kubeconfig: string, context: string, chartsDi
         "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
         "platform:charts": { directory: chartsDirectory, wait: false },
         "platform:addons": { ...addonsOff, certManager: { enabled: true } },
-        "platform:tenants": [{ name: "team-alpha", groups: { edit: ["team-alpha-developers"] } }],
+        "platform:tenants": [{ name: "team-alpha", groups: { edit: { existing: ["team-alpha-developers"] } } }],
     };
 }
 

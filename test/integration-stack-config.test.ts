@@ -1,0 +1,31 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { validateSettings } from "../components/config";
+import { addons } from "../components/platform/addons";
+import { integrationConfig, platformTierConfig } from "../scripts/integration/stack-config";
+
+// The integration tiers write these stack files for the real CLI; a config the schema refuses
+// would fail there, minutes into CI, instead of here.
+function platformSettings(config: Record<string, unknown>): Record<string, unknown> {
+    const keys = Object.keys(config).filter((key) => key.startsWith("platform:"));
+    assert.ok(keys.length >= 4, `expected platform: keys, got ${Object.keys(config).join(", ")}`);
+    return Object.fromEntries(keys.map((key) => [key.slice("platform:".length), config[key]]));
+}
+
+describe("integration stack configs follow the schema", () => {
+    it("the integration tier's stack", () => {
+        assert.deepEqual(validateSettings(platformSettings(integrationConfig("/tmp/kubeconfig", "integration"))).problems, []);
+    });
+    it("the platform tier's stack (with cert-manager's chart at its pin in the charts directory)", () => {
+        const charts = fs.mkdtempSync(path.join(os.tmpdir(), "tier-charts-"));
+        fs.mkdirSync(path.join(charts, "cert-manager"));
+        fs.writeFileSync(path.join(charts, "cert-manager", "Chart.yaml"), `name: cert-manager\nversion: ${addons.certManager.chart.version}\n`);
+        try {
+            assert.deepEqual(validateSettings(platformSettings(platformTierConfig("/tmp/kubeconfig", "integration", charts))).problems, []);
+        } finally {
+            fs.rmSync(charts, { recursive: true });
+        }
+    });
+});
