@@ -94,7 +94,22 @@ describe("render-diff on real stacks", () => {
         const base = await renderStack("local");
         const head = await renderEdited("local", (s) => tenantsOf(s).push({ name: "team-gamma" }));
         const forward = diffStack("local", base, head);
-        assert.ok(forward.changes.length >= 2, "a tenant is at least its component and its namespace");
+        // A tenant with no settings: its component, namespace, quota, limits and two network
+        // policies; its own SecretStore and the account it reads as; and, on the adopted (local)
+        // cluster, the namespace its secrets are read from with the Role and RoleBinding to read them.
+        assert.deepEqual(forward.changes.map((c) => `${c.type} ${c.name}`).sort(), [
+            "kubernetes:core/v1:LimitRange local-kind-team-gamma-limits",
+            "kubernetes:core/v1:Namespace local-kind-team-gamma-namespace",
+            "kubernetes:core/v1:Namespace local-kind-team-gamma-tenant-secrets-secretsRead-dc059b-ns",
+            "kubernetes:core/v1:ResourceQuota local-kind-team-gamma-quota",
+            "kubernetes:core/v1:ServiceAccount local-kind-team-gamma-secrets-sa",
+            "kubernetes:external-secrets.io/v1:SecretStore local-kind-team-gamma-secret-store",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy local-kind-team-gamma-netpol-default-deny",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy local-kind-team-gamma-netpol-tenant-allow",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role local-kind-team-gamma-tenant-secrets-secretsRead-dc059b-reader",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding local-kind-team-gamma-tenant-secrets-secretsRead-dc059b-binding",
+            "platform:tenancy:Tenant local-kind-team-gamma",
+        ]);
         assert.deepEqual([...new Set(forward.changes.map((c) => c.op))], ["create"]);
         assert.ok(forward.changes.every((c) => c.urn.includes("team-gamma")), forward.changes.map((c) => c.urn).join("\n"));
         const backward = diffStack("local", head, base);
