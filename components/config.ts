@@ -9,9 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { z } from "zod";
+import { CLUSTER_GAPS } from "./clusters/gaps";
 import { clouds } from "./config-fields";
+import type { Cloud } from "./config-fields";
 import { PARSE, problemsOfIssue } from "./config-messages";
-import { AddonKey, addonKeys, addons } from "./platform/addons";
+import { AddonDeclaration, AddonKey, addonKeys, addons } from "./platform/addons";
 import { chartName } from "./versions";
 import { anyCloudCluster, ClusterConfig, clusterSchema, crossReferenceIssues, Environment, environments, formatPath, platformSchema, PlatformSettings, secretKeys, SecretKey, SecretValues, stackKeys } from "./config-schema";
 import type { BackupSource } from "./types";
@@ -118,7 +120,9 @@ function enabledSomewhere(raw: Record<string, unknown>, key: AddonKey): boolean 
     const enabledIn = (addons: unknown): unknown => (isRecord(addons) && isRecord(addons[key]) ? addons[key].enabled : undefined);
     const stackWide = enabledIn(raw.addons) !== false;
     const clusters = Array.isArray(raw.clusters) ? raw.clusters.filter(isRecord) : [];
-    return clusters.length === 0 ? stackWide : clusters.some((c) => (enabledIn(c.addons) ?? stackWide) !== false);
+    const fills = (addons[key] as AddonDeclaration).fills;
+    const open = (c: Record<string, unknown>) => !fills || (CLUSTER_GAPS[c.cloud as Cloud] ?? []).includes(fills);
+    return clusters.length === 0 ? stackWide && !fills : clusters.some((c) => open(c) && (enabledIn(c.addons) ?? stackWide) !== false);
 }
 
 /**

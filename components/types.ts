@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterGap } from "./clusters/gaps";
 import { ClusterConfig, Cloud, Environment } from "./config-schema";
 
 /**
@@ -18,7 +19,9 @@ export type IdentityGrant =
     /** Manage records in one DNS zone (cert-manager DNS-01). */
     | { readonly kind: "dnsZone"; readonly zone: string }
     /** Read the secrets whose names start with `prefix` (e.g. `platform/`, `tenants/team-a/`). */
-    | { readonly kind: "secretsRead"; readonly prefix: string };
+    | { readonly kind: "secretsRead"; readonly prefix: string }
+    /** Move this cluster's own node groups between their min and max (cluster-autoscaler), and nothing else's. */
+    | { readonly kind: "nodeGroupScaling" };
 
 /** What a workload needs to assume a cloud identity. */
 export interface WorkloadIdentity {
@@ -136,6 +139,8 @@ export interface PlatformCluster {
      * for one; false for adopted clusters, which may have no load-balancer controller.
      */
     readonly provisionsLoadBalancers: boolean;
+    /** What this cluster lacks that the platform adds (clusters/gaps.ts): registry add-ons with `fills` install only here. */
+    readonly gaps: readonly ClusterGap[];
 
     /** Creates a cloud identity for `namespace/serviceAccount`, scoped to exactly what `grant` names. */
     workloadIdentity(namespace: string, serviceAccount: string, grant: IdentityGrant, opts?: pulumi.ComponentResourceOptions): WorkloadIdentity;
@@ -162,6 +167,12 @@ export interface PlatformCluster {
      * nowhere else; none where the cluster's DNS is not this program's (an adopted cluster).
      */
     gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[];
+    /**
+     * cluster-autoscaler's cloud settings (cloud provider, region, which node groups it may
+     * discover, the image of the cluster's minor) on a cluster with the `nodeAutoscaler` gap;
+     * throws elsewhere (the cloud scales its pools itself).
+     */
+    nodeAutoscalerValues(): Record<string, unknown>;
     /**
      * Lets the people in `groups` (this cloud's list) sign in to this cluster holding nothing
      * but what the tenant's RoleBinding for `role` in `namespace` grants, and returns the

@@ -29,6 +29,10 @@ export const charts = {
     certManager: { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" },
     externalSecrets: { chart: "external-secrets", version: "2.9.0", repo: "https://charts.external-secrets.io" },
     velero: { chart: "velero", version: "12.1.0", repo: "https://vmware-tanzu.github.io/helm-charts" },
+    // Chart 9.59.0 (app 1.35.0) for its templates; the image follows the cluster (`clusterAutoscalerImages`).
+    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repo: "https://kubernetes.github.io/autoscaler" },
+    // App 0.8.1: Kubernetes 1.31+ (metrics-server's compatibility matrix).
+    metricsServer: { chart: "metrics-server", version: "3.13.1", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
 } satisfies Record<string, ChartPin>;
 
 /** OCI artifacts a chart would otherwise float (Falco's rules follow `falco-rules:5` by default). */
@@ -45,6 +49,19 @@ export const images = {
     veleroPluginAzure: "velero/velero-plugin-for-microsoft-azure:v1.14.2",
     veleroPluginGcp: "velero/velero-plugin-for-gcp:v1.14.2",
 } satisfies Record<string, string>;
+
+/**
+ * cluster-autoscaler's image per Kubernetes minor: upstream supports only the autoscaler minor
+ * that matches the cluster's (the latest patch of each, tags cluster-autoscaler-1.3x.y of
+ * kubernetes/autoscaler). A minor added to `kubernetesVersions.aws` needs its line here (a
+ * unit test checks).
+ */
+export const clusterAutoscalerImages: Readonly<Record<string, string>> = {
+    "1.31": "v1.31.5",
+    "1.32": "v1.32.7",
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+};
 
 /**
  * Kubernetes MAJOR.MINOR versions a new or upgraded cluster may run, per cloud,

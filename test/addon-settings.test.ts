@@ -73,12 +73,13 @@ describe("add-on settings per cluster", () => {
     });
 
     it("every add-on passes its stack values to its release", async () => {
-        const doc = await renderEdited("local", (s) => {
+        // The EKS cluster: the one cluster that gets every add-on, those filling its gaps included.
+        const doc = await renderEdited("staging", (s) => {
             s.addons = Object.fromEntries(addonKeys.map((key) => [key, { ...(s.addons?.[key] ?? {}), values: { stackMarker: key } }]));
         });
-        const markers = addonKeys.map((key) => [key, releaseValues(doc, "local-kind", addons[key].file).stackMarker]);
+        const markers = addonKeys.map((key) => [key, releaseValues(doc, "stg-aws-use1", addons[key].file).stackMarker]);
         assert.deepEqual(markers, addonKeys.map((key) => [key, key]));
-        assert.equal(markers.length, 8);
+        assert.equal(markers.length, 10);
     });
 });
 
@@ -106,6 +107,8 @@ describe("add-on settings: what the schema refuses", () => {
         ["flux", { multitenancy: { enabled: false } }, "addons.flux.values.multitenancy: is set by the platform and cannot be overridden (multitenancy: tenants' Kustomizations run as their own service account, never as Flux's (multi-tenancy lockdown))"],
         ["monitoring", { prometheus: { prometheusSpec: { retention: "1y" } } }, "addons.monitoring.values.prometheus.prometheusSpec.retention: is set by the platform and cannot be overridden (prometheus.prometheusSpec.retention: set addons.monitoring.retention (or clusters[].addons.monitoring.retention) instead)"],
         ["kyverno", { features: { policyExceptions: { enabled: true, namespace: "*" } } }, "addons.kyverno.values.features.policyExceptions: is set by the platform and cannot be overridden (features.policyExceptions: a PolicyException lets its namespace escape a policy; exceptions stay off)"],
+        ["clusterAutoscaler", { autoDiscovery: { clusterName: "another-cluster" } }, "addons.clusterAutoscaler.values.autoDiscovery: is set by the platform and cannot be overridden (autoDiscovery: it scales exactly the node groups tagged as this cluster's)"],
+        ["metricsServer", { apiService: { insecureSkipTLSVerify: false } }, "addons.metricsServer.values.apiService: is set by the platform and cannot be overridden (apiService: the metrics.k8s.io APIService is the platform's: HorizontalPodAutoscalers read it)"],
     ];
     for (const [key, values, expected] of refusals) {
         it(`${key}: a guarded key, stack-wide`, () => {
@@ -134,7 +137,7 @@ describe("add-on settings: what the schema refuses", () => {
                 checked++;
             }
         }
-        assert.equal(checked, 6 * 8 + 44, "six pod-security guards for each of the eight add-ons, and their own 44");
+        assert.equal(checked, 6 * 10 + 50, "six pod-security guards for each of the ten add-ons, and their own 50");
     });
 
     it("a value next to a guarded key is accepted", () => {

@@ -91,14 +91,16 @@ describe("render at the terminal", () => {
         // The copies outside the region: 10 AWS resources (replica bucket, its 6 settings, role, policy, replication), 5 GCP (copy bucket, 3 grants, transfer job), all protected.
         // Then one verify-image-signatures policy per cluster, and Azure's private network for its data (14: 2 subnets, 3 endpoints + 3 DNS zone groups, 2 zones + 2 links, 2 role assignments).
         // Then tenants' sign-in (3 EKS access entries; 4 AKS role assignments: 2 groups x Cluster User + namespace role) and the Gateway's apex and wildcard records (2 per cluster).
-        assert.equal(lines[0], "stack production: 428 resources, 47 protected, 114 types");
+        // Then EKS autoscaling on prod-aws-use1 only (8 by URN against the render before it: cluster-autoscaler's and metrics-server's
+        // components, namespaces and releases, the autoscaler's IRSA role and policy; 2 new types, the two components').
+        assert.equal(lines[0], "stack production: 436 resources, 47 protected, 116 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "178", "23"],
+            ["prod-aws-use1", "186", "23"],
             ["prod-azure-weu", "127", "12"],
             ["prod-gcp-euw4", "123", "12"],
         ]);
-        assert.ok(lines.includes("         29  kubernetes:core/v1:Namespace"), run.stdout);
+        assert.ok(lines.includes("         31  kubernetes:core/v1:Namespace"), run.stdout);
     });
 
     it("without --out and with stdout not a terminal, the JSON goes to stdout (pipes keep working)", () => {

@@ -6,8 +6,8 @@
  */
 import { strict as assert } from "assert";
 import { readStackConfig, RenderDocument, renderProgram } from "../scripts/render-program";
-import { addonOf, assertCustomResourcesAfterRelease, clustersOf, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
-import { addonKeys, addons } from "../components/platform/addons";
+import { addonFilesOn, addonOf, assertCustomResourcesAfterRelease, clustersOf, kindNamed, namespaceOf, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 import { editedStackFile, loadStackSettings } from "./mocks";
 
 const STORE = "external-secrets.io/v1:ClusterSecretStore";
@@ -49,8 +49,8 @@ for (const stack of STACKS) {
             const tenants = new Set(((loadStackSettings(stack).tenants ?? []) as Raw[]).map((t) => t.name));
             const namespaces = doc.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
             const labelled = namespaces.filter((r) => ((r.inputs.metadata as Raw).labels ?? {})["platform.example.io/managed-by"] === "platform");
-            for (const addon of addonKeys.map((key) => addons[key].file)) {
-                for (const cluster of clustersOf(stack)) {
+            for (const cluster of clustersOf(stack)) {
+                for (const addon of addonFilesOn(cluster)) {
                     const ns = namespaceOf(addonOf(doc, cluster.name, addon));
                     assert.ok(labelled.includes(ns), `${ns.name} lacks the platform label`);
                 }

@@ -15,13 +15,13 @@ import { AddonContext, addonKeys, addons } from "../components/platform/addons";
 import { HelmAddon } from "../components/platform/helm-addon";
 import { IdentityGrant, WorkloadIdentity } from "../components/types";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
-import { addonOf, broadGrants, clustersOf, descendants, fakeCluster, isProjectWide, kindNamed, namespaceOf, ofKind, Raw, RELEASE, renderStack, STACKS } from "./platform-helpers";
+import { addonFilesOn, addonKeysOn, addonOf, broadGrants, clustersOf, descendants, fakeCluster, isProjectWide, kindNamed, namespaceOf, ofKind, Raw, RELEASE, renderStack, STACKS } from "./platform-helpers";
 import { loadStackSettings, record, stackConfig } from "./mocks";
 
 /** The add-ons' component names (`<cluster>-platform-<file>`), from the registry. */
-const ADDONS = addonKeys.map((key) => addons[key].file);
+const ADDONS: string[] = addonKeys.map((key) => addons[key].file);
 const CLUSTERS: Record<string, number> = { local: 1, staging: 3, production: 3 };
-/** The eight add-ons' Helm release names: each chart's own name (an OCI reference's last segment). */
+/** The add-ons' Helm release names: each chart's own name (an OCI reference's last segment). */
 const RELEASE_NAMES: Record<string, string> = {
     "cert-manager": "cert-manager",
     velero: "velero",
@@ -38,14 +38,14 @@ const RELEASE_NAMES: Record<string, string> = {
  * Grafana's route, and Kyverno's policies waiting for every other add-on of the registry.
  * Velero's Restore adds its own only in rebuild mode.
  */
-const EDGES = ["envoy-gateway -> cert-manager", "monitoring -> envoy-gateway", ...ADDONS.filter((a) => a !== "kyverno").map((other) => `kyverno -> ${other}`)].sort();
+const edgesExpected = (addonsOn: string[]) => ["envoy-gateway -> cert-manager", "monitoring -> envoy-gateway", ...addonsOn.filter((a) => a !== "kyverno").map((other) => `kyverno -> ${other}`)].sort();
 
 /** The edges between the add-ons of one cluster in a render. */
-function edgesOf(doc: RenderDocument, cluster: string): string[] {
+function edgesOf(doc: RenderDocument, cluster: Raw): string[] {
     const owner = new Map<string, string>();
     const resources: [string, RenderedResource][] = [];
-    for (const addon of ADDONS) {
-        for (const r of descendants(doc, addonOf(doc, cluster, addon).component)) {
+    for (const addon of addonFilesOn(cluster)) {
+        for (const r of descendants(doc, addonOf(doc, cluster.name, addon).component)) {
             owner.set(r.urn, addon);
             resources.push([addon, r]);
         }
@@ -67,10 +67,12 @@ for (const stack of STACKS) {
             doc = await renderStack(stack);
         });
 
-        it(`has ${CLUSTERS[stack]} cluster(s), each with every add-on of the registry at its pin, in its namespace, at its Pod Security level`, () => {
+        it(`has ${CLUSTERS[stack]} cluster(s), each with the registry's add-ons for its cloud at their pins, in their namespaces, at their Pod Security levels, and no other`, () => {
             assert.equal(clustersOf(stack).length, CLUSTERS[stack]);
             for (const cluster of clustersOf(stack)) {
-                for (const key of addonKeys) {
+                const components = doc.resources.filter((r) => !r.custom && r.name.startsWith(`${cluster.name}-platform-`) && ADDONS.includes(r.name.slice(`${cluster.name}-platform-`.length)));
+                assert.deepEqual(components.map((r) => r.name).sort(), addonFilesOn(cluster).map((file) => `${cluster.name}-platform-${file}`).sort(), cluster.name);
+                for (const key of addonKeysOn(cluster)) {
                     const addon = addonOf(doc, cluster.name, addons[key].file);
                     const { chart, version, repo } = addons[key].chart as { chart: string; version: string; repo?: string };
                     const { inputs } = addon.release;
@@ -84,7 +86,7 @@ for (const stack of STACKS) {
         it("no add-on release waits for another release: they install in parallel", () => {
             const releases = new Set(doc.resources.filter((r) => r.type === RELEASE).map((r) => r.urn));
             for (const cluster of clustersOf(stack)) {
-                for (const addon of ADDONS) {
+                for (const addon of addonFilesOn(cluster)) {
                     const { release } = addonOf(doc, cluster.name, addon);
                     assert.deepEqual(release.dependencies.filter((urn) => releases.has(urn)), [], `${release.name} waits for another release`);
                 }
@@ -92,7 +94,7 @@ for (const stack of STACKS) {
         });
 
         it("the edges between add-ons are exactly the graph's: the gateway's certificate, Grafana's route, Kyverno's policies", () => {
-            for (const cluster of clustersOf(stack)) assert.deepEqual(edgesOf(doc, cluster.name), EDGES, cluster.name);
+            for (const cluster of clustersOf(stack)) assert.deepEqual(edgesOf(doc, cluster), edgesExpected(addonFilesOn(cluster)), cluster.name);
         });
 
         it("the gateway's certificate waits for cert-manager's release and issuer, Grafana's route for the gateway's release and Gateway", () => {
@@ -110,7 +112,7 @@ for (const stack of STACKS) {
 
         it("each release is named after its chart, not the cluster (Helm's 53-character limit)", () => {
             for (const cluster of clustersOf(stack)) {
-                for (const key of addonKeys) {
+                for (const key of addonKeysOn(cluster)) {
                     const { file, chart } = addons[key];
                     // An add-on added later: its chart's own name.
                     const expected = RELEASE_NAMES[file] ?? chart.chart.split("/").pop();
@@ -122,7 +124,7 @@ for (const stack of STACKS) {
         it("identities of the add-ons: no wildcard resource, no subscription- or project-wide grant", () => {
             for (const cluster of clustersOf(stack)) {
                 const checked: string[] = [];
-                for (const addon of ADDONS) {
+                for (const addon of addonFilesOn(cluster)) {
                     const rendered = addonOf(doc, cluster.name, addon);
                     const { release } = rendered;
                     const namespace = namespaceOf(rendered);
@@ -135,8 +137,14 @@ for (const stack of STACKS) {
                     }
                 }
                 // Cloud DNS and cloud storage give cert-manager and Velero identities; an adopted cluster has neither.
-                const expected = cluster.cloud === "existing" ? ["external-secrets", "monitoring"] : ["cert-manager", "velero", "external-secrets", "monitoring"];
-                assert.deepEqual(checked, expected, cluster.name);
+                // On EKS cluster-autoscaler's IRSA role too.
+                const expected: Record<string, string[]> = {
+                    existing: ["external-secrets", "monitoring"],
+                    aws: ["cert-manager", "velero", "external-secrets", "monitoring", "cluster-autoscaler"],
+                    azure: ["cert-manager", "velero", "external-secrets", "monitoring"],
+                    gcp: ["cert-manager", "velero", "external-secrets", "monitoring"],
+                };
+                assert.deepEqual(checked, expected[cluster.cloud], cluster.name);
             }
         });
     });
@@ -177,9 +185,9 @@ describe("Kyverno comes last by construction: an add-on appended to the registry
             for (const rule of (policy.inputs.spec as Raw).rules as Raw[]) assert.equal(rule.exclude.any[0].resources.namespaces.includes("extra-system"), excludes, policy.name);
         }
         const daily = kindNamed(addonOf(doc, "kind", "velero").children, "velero.io/v1:Schedule", "infrastructure-daily");
-        // Registry order, Velero's own namespace left out, the appended add-on last.
-        const platform = addonKeys.filter((key) => key !== "velero").map((key) => addons[key].namespace);
-        assert.deepEqual(platform.slice(0, 7), ["cert-manager", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno"]);
+        // Registry order (what the adopted cluster gets), Velero's own namespace left out, the appended add-on last.
+        const platform = addonKeysOn(clusterConfig).filter((key) => key !== "velero").map((key) => addons[key].namespace);
+        assert.deepEqual(platform, ["cert-manager", "gateway-system", "external-secrets", "falco", "flux-system", "monitoring", "kyverno"]);
         assert.deepEqual((daily.inputs.spec as Raw).template.includedNamespaces, [...platform, "extra-system"]);
     });
 });

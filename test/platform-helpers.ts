@@ -9,6 +9,9 @@ import * as path from "path";
 import YAML from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_GAPS } from "../components/clusters/gaps";
+import type { Cloud } from "../components/config-fields";
+import { AddonDeclaration, AddonKey, addonKeys, addons } from "../components/platform/addons";
 import { BackupSource, BackupStorage, IdentityGrant, PlatformCluster, WorkloadIdentity } from "../components/types";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
@@ -23,6 +26,20 @@ export { renderStack } from "./mocks";
 /** The clusters a stack file declares, as written. */
 export const clustersOf = (stack: string): Raw[] => loadStackSettings(stack).clusters as Raw[];
 export const environmentOf = (stack: string): string => loadStackSettings(stack).environment as string;
+
+/**
+ * The registry's add-ons that a cluster (as its stack file writes it) gets, in registry order:
+ * all of them but those that fill a gap (`fills`) its cloud does not have (the contract's
+ * clusters/gaps.ts). The gaps themselves, and which clusters get which add-on, are written out
+ * in test/eks-autoscaling.test.ts.
+ */
+export const addonKeysOn = (cluster: Raw): AddonKey[] =>
+    addonKeys.filter((key) => {
+        const { fills } = addons[key] as AddonDeclaration;
+        return fills === undefined || CLUSTER_GAPS[cluster.cloud as Cloud].includes(fills);
+    });
+/** The same, as component suffixes (`<cluster>-platform-<file>`). */
+export const addonFilesOn = (cluster: Raw): string[] => addonKeysOn(cluster).map((key) => addons[key].file);
 
 export interface RenderedAddon {
     readonly component: RenderedResource;
@@ -130,16 +147,33 @@ export function broadGrants(value: unknown, at = ""): string[] {
 }
 
 /**
- * IAM statements whose actions have nothing narrower to name: Route53's GetChange polls a
- * change id that only exists once the record is submitted, so AWS offers `change/*` alone.
+ * Reads that take no resource, so IAM accepts only `"*"` for them: cluster-autoscaler's
+ * Describe calls (its AWS README; the exact statement is test/eks-autoscaling.test.ts's).
  */
-const UNSCOPABLE: Record<string, string> = { "route53:GetChange": "arn:aws:route53:::change/*" };
+export const RESOURCELESS_READS = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+];
+
+/**
+ * IAM statements whose actions have nothing narrower to name: Route53's GetChange polls a
+ * change id that only exists once the record is submitted, so AWS offers `change/*` alone;
+ * the resourceless reads above take only `"*"`.
+ */
+const UNSCOPABLE: Record<string, string> = { "route53:GetChange": "arn:aws:route53:::change/*", ...Object.fromEntries(RESOURCELESS_READS.map((a) => [a, "*"])) };
 function isUnscopableStatement(value: unknown): boolean {
     if (!value || typeof value !== "object" || !("Action" in value) || !("Resource" in value)) return false;
     const list = (v: unknown) => (Array.isArray(v) ? v : [v]).map(String);
     const actions = list((value as Raw).Action);
     const resources = list((value as Raw).Resource);
-    return actions.every((a) => a in UNSCOPABLE) && resources.every((r) => actions.some((a) => UNSCOPABLE[a] === r));
+    return actions.every((a) => a in UNSCOPABLE) && resources.every((r) => actions.every((a) => UNSCOPABLE[a] === r));
 }
 
 /**
@@ -195,5 +229,9 @@ export function fakeCluster(calls: { sa: string; grant: IdentityGrant }[], stora
         gatewayServiceAnnotations: () => ({}),
         tenantAccess: (_namespace, _role, groups) => ({ groups: [...groups.existing], resources: [] }),
         gatewayRecords: () => [],
+        gaps: [],
+        nodeAutoscalerValues: () => {
+            throw new Error("the fake cluster has no nodeAutoscaler gap");
+        },
     };
 }

@@ -6,15 +6,15 @@
 import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { loadStackSettings } from "./mocks";
-import { addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
-import { addonKeys, addons } from "../components/platform/addons";
+import { addonFilesOn, addonOf, assertDependsOn, clustersOf, environmentOf, kindNamed, ofKind, Raw, renderStack, STACKS, valuesOf } from "./platform-helpers";
+import { addons } from "../components/platform/addons";
 
 const POLICY = "kyverno.io/v1:ClusterPolicy";
 const POLICIES = ["disallow-latest-tag", "pod-security", "require-labels", "restrict-registries"];
 /** image-provenance.ts's policy: tested in platform-image-provenance.test.ts. */
 const SIGNATURES = "verify-image-signatures";
-/** Every other add-on (the registry's), by component name. */
-const OTHER_ADDONS = addonKeys.filter((key) => key !== "kyverno").map((key) => addons[key].file);
+/** Every other add-on the registry puts on the cluster, by component name. */
+const otherAddonsOn = (cluster: Raw) => addonFilesOn(cluster).filter((file) => file !== "kyverno");
 const expectedAction: Record<string, string> = { local: "Audit", staging: "Audit", production: "Enforce" };
 
 /** Kyverno's pattern language for one string: `a | b` alternatives, `*` and `?` wildcards, a leading `!` negates. */
@@ -59,19 +59,19 @@ describe("platform: kyverno", () => {
                     const policies = all.filter((p) => (p.inputs.metadata as Raw).name !== SIGNATURES);
                     for (const policy of policies) {
                         assertDependsOn(policy, kyverno.release);
-                        for (const other of OTHER_ADDONS) assertDependsOn(policy, addonOf(doc, cluster.name, other).release);
+                        for (const other of otherAddonsOn(cluster)) assertDependsOn(policy, addonOf(doc, cluster.name, other).release);
                         assert.equal((policy.inputs.spec as Raw).failurePolicy, action === "Enforce" ? "Fail" : "Ignore", policy.name);
                         for (const rule of rulesOf(policy)) assert.equal(rule.validate.failureAction, action, `${policy.name}/${rule.name}`);
                     }
                     // The policies must not hold up the add-ons: Kyverno itself installs in parallel.
-                    for (const other of OTHER_ADDONS) assert.ok(!kyverno.release.dependencies.includes(addonOf(doc, cluster.name, other).release.urn));
+                    for (const other of otherAddonsOn(cluster)) assert.ok(!kyverno.release.dependencies.includes(addonOf(doc, cluster.name, other).release.urn));
                 }
             });
 
             it("never governs the platform's namespaces or kube-system in the four policies; the webhook skips only Kyverno's and Kubernetes'", () => {
                 for (const cluster of clustersOf(stack)) {
                     const kyverno = addonOf(doc, cluster.name, "kyverno");
-                    const platformNamespaces = ["kyverno", ...OTHER_ADDONS.map((a) => addonOf(doc, cluster.name, a).release.inputs.namespace as string)];
+                    const platformNamespaces = ["kyverno", ...otherAddonsOn(cluster).map((a) => addonOf(doc, cluster.name, a).release.inputs.namespace as string)];
                     const tenants = (loadStackSettings(stack).tenants as Raw[]).map((t) => t.name as string);
                     const mustExclude = ["kube-system", ...platformNamespaces];
                     for (const policy of ofKind(kyverno.children, POLICY).filter((p) => (p.inputs.metadata as Raw).name !== SIGNATURES)) {

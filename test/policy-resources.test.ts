@@ -167,6 +167,18 @@ describe("policy: identity-grant-no-wildcard", () => {
         assert.equal(isWildcardResource("arn:aws:secretsmanager:us-east-1:111111111111:secret:platform/*"), false);
     });
 
+    it("AWS: resizing Auto Scaling groups needs a condition on one cluster's tag", async () => {
+        const resize = { Effect: "Allow", Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], Resource: ["arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:*:autoScalingGroupName/eks-*"] };
+        const owned = { "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true", "aws:ResourceTag/k8s.io/cluster-autoscaler/stg-aws-use1": "owned" };
+        await passes(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ ...resize, Condition: { StringEquals: owned } }) }));
+        await fails(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc(resize) }), /grants autoscaling:SetDesiredCapacity, autoscaling:TerminateInstanceInAutoScalingGroup without a StringEquals condition on aws:ResourceTag\/k8s.io\/cluster-autoscaler\/<cluster>/);
+        // The `enabled` tag is on every autoscaled group of the account: it names no cluster.
+        await fails(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ ...resize, Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true" } } }) }), /without a StringEquals condition/);
+        await fails(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: "autoscaling:*", Resource: "arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:*:autoScalingGroupName/eks-*" }) }), /grants autoscaling:\* without/);
+        // Its reads take no resource at all.
+        await passes(identityGrantScoped, res("aws:iam/rolePolicy:RolePolicy", { policy: doc({ Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstanceTypes"], Resource: ["*"] }) }));
+    });
+
     it("Azure: role assignments on one resource pass; subscription and resource-group scopes fail", async () => {
         const account = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/velero";
         await passes(identityGrantScoped, res("azure-native:authorization:RoleAssignment", { scope: account }));

@@ -26,6 +26,7 @@ interface Statement {
     Effect: "Allow";
     Action: string[];
     Resource: string[];
+    Condition?: Record<string, Record<string, string>>;
 }
 
 /** IAM role names are account-wide: the stack and cluster in the hash keep stacks apart. */
@@ -77,6 +78,8 @@ export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.
                 // Change ids are unknown until a change is made; the ARN still names only Route53 changes.
                 { Effect: "Allow" as const, Action: ["route53:GetChange"], Resource: [`arn:${partition}:route53:::change/*`] },
             ]);
+        case "nodeGroupScaling":
+            return pulumi.all([ctx.partition, ctx.accountId]).apply(([partition, account]) => nodeGroupScalingStatements(partition, account, ctx));
         case "secretsRead":
             return pulumi.all([ctx.partition, ctx.accountId]).apply(([partition, account]) => [
                 {
@@ -87,6 +90,38 @@ export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.
                 },
             ]);
     }
+}
+
+/** Read-only calls cluster-autoscaler makes that take no resource (IAM accepts only "*" for them). */
+export const AUTOSCALER_DESCRIBE_ACTIONS = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+];
+
+/**
+ * cluster-autoscaler's grant (its AWS README): describing is account-wide by nature; changing a
+ * group's size or terminating its instances only on EKS-managed groups tagged as this cluster's
+ * (EKS tags the managed node groups' Auto Scaling groups `k8s.io/cluster-autoscaler/enabled`
+ * and `k8s.io/cluster-autoscaler/<cluster>: owned`); node group details only of this cluster.
+ */
+function nodeGroupScalingStatements(partition: string, account: string, ctx: IrsaContext): Statement[] {
+    return [
+        { Effect: "Allow" as const, Action: AUTOSCALER_DESCRIBE_ACTIONS, Resource: ["*"] },
+        {
+            Effect: "Allow" as const,
+            Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            Resource: [`arn:${partition}:autoscaling:${ctx.region}:${account}:autoScalingGroup:*:autoScalingGroupName/eks-*`],
+            Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true", [`aws:ResourceTag/k8s.io/cluster-autoscaler/${ctx.clusterName}`]: "owned" } },
+        },
+        { Effect: "Allow" as const, Action: ["eks:DescribeNodegroup"], Resource: [`arn:${partition}:eks:${ctx.region}:${account}:nodegroup/${ctx.clusterName}/*/*`] },
+    ];
 }
 
 /** An inline policy of `role` holding one grant. */

@@ -20,6 +20,7 @@ import { BaseCluster, SourceCluster } from "./base";
 import { CloudIdentity } from "./identity-book";
 import { CloudClusterArgs, execKubeconfig, shortHash } from "./shared";
 import { storageClasses } from "./storage-classes";
+import { clusterAutoscalerImages } from "../versions";
 
 export type AwsClusterConfig = Extract<ClusterConfig, { cloud: "aws" }>;
 
@@ -225,6 +226,18 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
 
     gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[] {
         return route53Records(this.name, dns, address, { cluster: this.name, region: this.args.config.region, provider: this.irsa.provider, parent: this });
+    }
+
+    nodeAutoscalerValues(): Record<string, unknown> {
+        const c = this.args.config;
+        return {
+            cloudProvider: "aws",
+            awsRegion: c.region,
+            // EKS tags each managed node group's Auto Scaling group k8s.io/cluster-autoscaler/<cluster>:
+            // the chart's default discovery tags, with this cluster's name, find exactly this cluster's pools.
+            autoDiscovery: { clusterName: c.name },
+            image: { tag: clusterAutoscalerImages[c.kubernetesVersion] },
+        };
     }
 
     gatewayServiceAnnotations(): Record<string, string> {

@@ -96,5 +96,7 @@ function scopeOf(grant: IdentityGrant, args: AzureIdentityArgs): { role: keyof t
             return { role: "dnsZoneContributor", scope: grant.zone };
         case "secretsRead":
             return { role: "keyVaultSecretsUser", scope: args.data.secretsVault(grant.prefix).id };
+        case "nodeGroupScaling":
+            throw new pulumi.RunError(`cluster ${args.clusterName}: AKS scales its pools itself (clusters/gaps.ts); nothing asks for nodeGroupScaling here`);
     }
 }

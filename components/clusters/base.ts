@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cloud, ClusterConfig, Environment } from "../config";
 import { BackupSource, BackupStorage, CloudGroups, GatewayDns, IdentityGrant, PlatformCluster, ServiceAccountRef, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
+import { CLUSTER_GAPS, ClusterGap } from "./gaps";
 import { CloudIdentity, IdentityBook } from "./identity-book";
 
 /** What every cluster component takes: its entry of `platform:clusters` and the environment. */
@@ -40,6 +41,7 @@ export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> ext
     readonly environment: Environment;
     readonly privateRanges: string[];
     readonly provisionsLoadBalancers: boolean;
+    readonly gaps: readonly ClusterGap[];
     /** The component's own name: the start of every child's name. */
     protected readonly resourceName: string;
     private access?: ClusterAccess;
@@ -54,6 +56,7 @@ export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> ext
         this.environment = args.environment;
         this.privateRanges = network.privateRanges;
         this.provisionsLoadBalancers = network.provisionsLoadBalancers;
+        this.gaps = CLUSTER_GAPS[args.config.cloud];
         this.resourceName = name;
         this.identities = new IdentityBook(name, (base, namespace, serviceAccount, childOpts) => this.createIdentity(base, namespace, serviceAccount, childOpts));
     }
@@ -120,5 +123,9 @@ export abstract class BaseCluster<C extends Cloud, A extends ClusterArgs<C>> ext
     abstract dns01Solver(zone: string, identity: WorkloadIdentity): pulumi.Input<Record<string, unknown>> | undefined;
     abstract gatewayServiceAnnotations(): Record<string, string>;
     abstract gatewayRecords(dns: GatewayDns, address: pulumi.Output<string | undefined>): pulumi.Resource[];
+
+    nodeAutoscalerValues(): Record<string, unknown> {
+        throw new pulumi.ResourceError(`cluster ${this.name}: its node pools scale without the platform's autoscaler (clusters/gaps.ts)`, this);
+    }
     abstract tenantAccess(namespace: string, role: TenantRole, groups: CloudGroups): TenantAccess;
 }

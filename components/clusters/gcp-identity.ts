@@ -71,6 +71,8 @@ function bind(at: GrantPlacement, account: serviceaccount.Account, grant: Identi
             const signing = new serviceaccount.IAMMember(sign.name, { serviceAccountId: account.name, role: "roles/iam.serviceAccountTokenCreator", member }, { ...sign.opts, provider: args.provider });
             return [bucketAccess, signing];
         }
+        case "nodeGroupScaling":
+            throw new pulumi.RunError(`cluster ${args.clusterName}: GKE scales its node pools itself (clusters/gaps.ts); nothing asks for nodeGroupScaling here`);
         case "dnsZone":
             return [new dns.DnsManagedZoneIamMember(at.name, { project: args.project, managedZone: grant.zone, role: "roles/dns.admin", member }, opts)];
         case "secretsRead": {

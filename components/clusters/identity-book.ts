@@ -39,17 +39,22 @@ export function grantSubject(grant: IdentityGrant): string[] {
             return [grant.zone];
         case "secretsRead":
             return [grant.prefix];
+        case "nodeGroupScaling":
+            return [];
     }
 }
 
 /** The resource name of a grant: from the grant itself, so the order of the calls does not matter. */
 export const grantResourceName = (base: string, grant: IdentityGrant) => `${base}-${grant.kind}-${shortHash(6, grant.kind, ...grantSubject(grant))}`;
 
-function placement(name: string, formerName: string, opts: pulumi.CustomResourceOptions): GrantPlacement {
+/** The grant kinds that had call-order names before grants were named from what they grant; later kinds never did. */
+const KINDS_NAMED_BY_CALL_ORDER: readonly IdentityGrant["kind"][] = ["backupStorage", "dnsZone", "secretsRead"];
+
+function placement(name: string, formerName: string | undefined, opts: pulumi.CustomResourceOptions): GrantPlacement {
     return {
         name,
-        opts: { ...opts, aliases: [{ name: formerName }] },
-        child: (role) => placement(`${name}-${role}`, `${formerName}-${role}`, opts),
+        opts: formerName === undefined ? opts : { ...opts, aliases: [{ name: formerName }] },
+        child: (role) => placement(`${name}-${role}`, formerName === undefined ? undefined : `${formerName}-${role}`, opts),
     };
 }
 
@@ -86,7 +91,7 @@ export class IdentityBook {
             const count = (account.countByKind.get(grant.kind) ?? 0) + 1;
             account.countByKind.set(grant.kind, count);
             // Until every stack has run `up` once with these names: the call-order name they replace.
-            const formerName = `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}`;
+            const formerName = KINDS_NAMED_BY_CALL_ORDER.includes(grant.kind) ? `${base}-${grant.kind}${count > 1 ? `-${count}` : ""}` : undefined;
             account.resources.push(...account.identity.addGrant(grant, placement(name, formerName, opts)));
         }
         return { ...account.identity.workload, resources: [...account.resources] };

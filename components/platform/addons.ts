@@ -21,6 +21,7 @@ import type { ClusterConfig, PlatformConfig } from "../config";
 import type { AddonsConfig, ChartsConfig } from "../config-schema";
 import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
+import type { ClusterGap } from "../clusters/gaps";
 import type { BackupSource, PlatformCluster } from "../types";
 import { ChartPin, chartName, charts } from "../versions";
 import { imageSignatureSettings } from "./image-provenance";
@@ -83,6 +84,8 @@ export interface AddonDeclaration {
     readonly guardedValues: readonly GuardedValue[];
     /** Its metrics endpoints that the platform scrapes (alert-rules.ts uses their series); `[]` for none. */
     readonly scrape: readonly ScrapeTarget[];
+    /** Installs only on clusters with this gap (clusters/gaps.ts: what the cloud does not do itself). Default: every cluster. */
+    readonly fills?: ClusterGap;
     /** Its component module (`install`), loaded when a Platform is built. */
     readonly load: () => unknown;
 }
@@ -261,6 +264,38 @@ export const addons = {
             { path: "features.policyExceptions", why: "a PolicyException lets its namespace escape a policy; exceptions stay off" },
         ],
         load: () => require("./kyverno") as typeof import("./kyverno"),
+    },
+    clusterAutoscaler: {
+        file: "cluster-autoscaler",
+        title: "cluster-autoscaler",
+        namespace: "cluster-autoscaler",
+        chart: charts.clusterAutoscaler,
+        podSecurity: "restricted",
+        tenantIngress: false,
+        fills: "nodeAutoscaler",
+        scrape: [],
+        settings: () => addonSettings({}),
+        guardedValues: [
+            { path: "rbac.serviceAccount", why: "its workload identity (this cluster's node groups only) is bound to this service account and its annotations" },
+            { path: "autoDiscovery", why: "it scales exactly the node groups tagged as this cluster's" },
+            { path: "autoscalingGroups", why: "it scales exactly the node groups tagged as this cluster's" },
+            { path: "cloudProvider", why: "it scales exactly the node groups tagged as this cluster's" },
+            { path: "image", why: "the autoscaler's minor follows the cluster's Kubernetes minor (versions.ts)" },
+        ],
+        load: () => require("./cluster-autoscaler") as typeof import("./cluster-autoscaler"),
+    },
+    metricsServer: {
+        file: "metrics-server",
+        title: "metrics-server",
+        namespace: "metrics-server",
+        chart: charts.metricsServer,
+        podSecurity: "restricted",
+        tenantIngress: false,
+        fills: "resourceMetrics",
+        scrape: [],
+        settings: () => addonSettings({}),
+        guardedValues: [{ path: "apiService", why: "the metrics.k8s.io APIService is the platform's: HorizontalPodAutoscalers read it" }],
+        load: () => require("./metrics-server") as typeof import("./metrics-server"),
     },
 } as const satisfies Record<string, AddonDeclaration>;
 /* eslint-enable @typescript-eslint/no-require-imports */

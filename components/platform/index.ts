@@ -17,7 +17,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsConfig, addonsFor, ChartsConfig, ClusterConfig, PlatformConfig } from "../config";
 import { BackupSource, PlatformCluster } from "../types";
-import { AddonContext, AddonKey, addonKeys, addons } from "./addons";
+import { AddonContext, AddonDeclaration, AddonKey, addonKeys, addons } from "./addons";
 import { HelmAddon } from "./helm-addon";
 import { restoreFromBackup } from "./restore";
 
@@ -100,8 +100,9 @@ export class Platform extends pulumi.ComponentResource {
         const done = new Set<AddonKey>();
         const install = <K extends AddonKey>(key: K, links: Links<K>) => {
             done.add(key);
-            if (!settings[key].enabled) return;
-            const { file, load } = addons[key];
+            const { file, load, fills } = addons[key] as AddonDeclaration;
+            // The cluster says what it lacks: an add-on that fills a gap installs only where it is open.
+            if (!settings[key].enabled || (fills && !cluster.gaps.includes(fills))) return;
             const module = load() as unknown as { install(name: string, context: AddonContext, links: Links<K>, opts: pulumi.ComponentResourceOptions): Addon<K> };
             Object.assign(built, { [key]: module.install(`${name}-${file}`, context, links, { parent: this }) });
         };

@@ -8,7 +8,23 @@ import { asList, byType, Check, configOf, get, PlatformPolicy } from "../util";
  * at project level. Both are policy config, so an exception is a reviewed change.
  */
 const DEFAULTS = {
-    awsActionsWithoutResource: ["route53:ListHostedZones", "route53:ListHostedZonesByName", "route53:GetChange", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity"],
+    awsActionsWithoutResource: [
+        "route53:ListHostedZones",
+        "route53:ListHostedZonesByName",
+        "route53:GetChange",
+        "ecr:GetAuthorizationToken",
+        "sts:GetCallerIdentity",
+        // cluster-autoscaler's reads: Describe* of Auto Scaling and EC2 take no resource.
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations",
+        "autoscaling:DescribeScalingActivities",
+        "autoscaling:DescribeTags",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:GetInstanceTypesFromInstanceRequirements",
+    ],
     // container.defaultNodeServiceAccount is GKE's minimal node role (logging, monitoring, metadata).
     gcpProjectRoles: ["roles/container.defaultNodeServiceAccount", "roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/stackdriver.resourceMetadata.writer", "roles/autoscaling.metricsWriter"],
 };
@@ -42,7 +58,22 @@ function checkPolicyDocument(document: unknown, what: string, config: Config, re
         if (wildcards.length && !actions.every((a) => config.awsActionsWithoutResource.includes(a))) {
             report(`${what}: Statement[${i}] grants ${actions.join(", ")} on ${wildcards.join(", ")}; scope it to the one bucket, zone or secret prefix`);
         }
+        // Auto Scaling group ARNs carry a random id: which cluster's groups a statement may resize is its tag condition.
+        const scaling = actions.filter((a) => AUTOSCALING_MUTATION.test(a));
+        if (scaling.length && !clusterTagCondition(get(statement, "Condition"))) {
+            report(`${what}: Statement[${i}] grants ${scaling.join(", ")} without a StringEquals condition on aws:ResourceTag/k8s.io/cluster-autoscaler/<cluster>; limit it to one cluster's node groups`);
+        }
     });
+}
+
+/** Auto Scaling actions that resize a group or remove its instances (or all of them). */
+const AUTOSCALING_MUTATION = /^autoscaling:(SetDesiredCapacity|TerminateInstanceInAutoScalingGroup|UpdateAutoScalingGroup|\*)$/;
+
+/** A StringEquals on the tag naming one cluster (`k8s.io/cluster-autoscaler/<cluster>`, not `.../enabled`). */
+function clusterTagCondition(condition: unknown): boolean {
+    const equals = get(condition, "StringEquals");
+    const keys = equals && typeof equals === "object" ? Object.keys(equals) : [];
+    return keys.some((key) => /^aws:ResourceTag\/k8s\.io\/cluster-autoscaler\/.+$/.test(key) && key !== "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled");
 }
 
 /** Subscription, resource group or management group: broader than the one resource a grant names. */
@@ -65,7 +96,7 @@ const policyDocument: Check = (props, args, report) =>
 
 export const identityGrantScoped: PlatformPolicy<ResourceValidationPolicy> = {
     name: "identity-grant-no-wildcard",
-    description: "Identity grants name their resources: no Resource \"*\" in AWS policies, no subscription or resource-group role assignments, no unconditioned project-level GCP grants.",
+    description: "Identity grants name their resources: no Resource \"*\" in AWS policies (beyond calls that take no resource), Auto Scaling changes only on one cluster's tagged groups, no subscription or resource-group role assignments, no unconditioned project-level GCP grants.",
     severity: "high",
     configSchema: {
         properties: {
