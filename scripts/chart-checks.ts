@@ -165,3 +165,20 @@ export function uncoveredReplicas(manifests: Manifest[]): string[] {
 /** Whether some pod of the chart matches a PodMonitor's labels and serves its port. */
 export const servesPort = (manifests: Manifest[], labels: Record<string, string>, port: string) =>
     podTemplates(manifests).some((pod) => selects(labels, pod.labels) && containersOf(pod).some((c) => (c.ports ?? []).some((p) => p.name === port)));
+
+/**
+ * The charts tools/charts.tsv can assemble (its top-level `dest` column): a chart without a row
+ * has no source the Go module proxy serves, so no bootstrap will ever bring it (docs/integration.md).
+ */
+export const assembledCharts = (table: string): Set<string> =>
+    new Set(
+        table
+            .split("\n")
+            .filter((line) => line.trim() && !line.startsWith("#"))
+            .map((line) => line.split("\t")[0])
+            .filter((dest) => !dest.includes("/")),
+    );
+
+/** Why a pinned chart was not checked: it has no offline source at all, or this directory lacks it. */
+export const notCheckedReason = (chart: string, chartsDir: string, assembled: Set<string>): string =>
+    assembled.has(chart) ? `${chart} (not in ${chartsDir})` : `${chart} (no source on the Go module proxy: docs/integration.md)`;

@@ -9,7 +9,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { addonKeys, addons } from "../components/platform/addons";
 import { chartName } from "../components/versions";
-import { containersOf, loadChart, Manifest, missingRequests, parseManifests, podTemplates, servesPort, uncoveredReplicas, valueProblems } from "./chart-checks";
+import { assembledCharts, containersOf, loadChart, Manifest, missingRequests, notCheckedReason, parseManifests, podTemplates, servesPort, uncoveredReplicas, valueProblems } from "./chart-checks";
 import { parseCommandLine, usageError } from "./cli";
 import { projectRoot, readStackConfig, RenderDocument, renderProgram, stackFilePath } from "./render-program";
 
@@ -26,7 +26,8 @@ and fails when:
   - a PodMonitor the program creates for the add-on selects no pod of the chart serving its port;
   - Flux lacks its multi-tenancy flags, or kube-prometheus-stack's Prometheus does not select
     every PodMonitor, ServiceMonitor and PrometheusRule, or lacks the scrapes the alert rules read.
-A chart missing from DIR is listed as not checked; one at another version than its pin fails.
+A chart missing from DIR is listed as not checked, with the reason (no source on the Go module
+proxy, or not in DIR); one at another version than its pin fails.
 
   --charts DIR     where the charts are (default .tools/charts)
   --helm PATH      the helm binary (default .tools/bin/helm, else helm on PATH)
@@ -123,12 +124,13 @@ async function main(): Promise<number> {
     let failed = false;
     const covered: string[] = [];
     const notChecked: string[] = [];
+    const assembled = assembledCharts(fs.readFileSync(path.join(projectRoot, "tools", "charts.tsv"), "utf8"));
     for (const key of addonKeys) {
         const pin = addons[key].chart;
         const name = chartName(pin);
         const dir = path.join(chartsDir, name);
         if (!fs.existsSync(path.join(dir, "Chart.yaml"))) {
-            notChecked.push(`${name} (not in ${chartsDir})`);
+            notChecked.push(notCheckedReason(name, chartsDir, assembled));
             continue;
         }
         const version = String((YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { version?: unknown }).version);

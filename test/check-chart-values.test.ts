@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadChart, missingRequests, parseManifests, servesPort, uncoveredReplicas, valueProblems } from "../scripts/chart-checks";
+import { assembledCharts, loadChart, missingRequests, notCheckedReason, parseManifests, servesPort, uncoveredReplicas, valueProblems } from "../scripts/chart-checks";
 
 function tinyChart(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-chart-"));
@@ -89,5 +89,19 @@ spec: {}
         assert.equal(servesPort(manifests, { app: "two" }, "metrics"), true);
         assert.equal(servesPort(manifests, { app: "two" }, "http-metrics"), false);
         assert.equal(servesPort(manifests, { app: "hook" }, "metrics"), false);
+    });
+});
+
+describe("check-chart-values: why a chart was not checked", () => {
+    const table = fs.readFileSync(path.join(__dirname, "..", "..", "tools", "charts.tsv"), "utf8");
+
+    it("tools/charts.tsv assembles exactly these charts (its subcharts are not charts of their own)", () => {
+        assert.deepEqual([...assembledCharts(table)].sort(), ["cert-manager", "gateway-helm", "kube-prometheus-stack", "kyverno", "metrics-server", "velero"]);
+    });
+
+    it("a chart without a source says so; one with a source is only missing from the directory", () => {
+        const assembled = assembledCharts(table);
+        assert.equal(notCheckedReason("cluster-autoscaler", "/charts", assembled), "cluster-autoscaler (no source on the Go module proxy: docs/integration.md)");
+        assert.equal(notCheckedReason("metrics-server", "/charts", assembled), "metrics-server (not in /charts)");
     });
 });
