@@ -71,7 +71,13 @@ export interface BackupStorage {
      * The copy of every backup outside the cluster's region (`clusters[].backupCopyRegion`), as a
      * BackupStorageLocation reads it after a region loss: bucket and `config`. Undefined: no copy.
      */
-    readonly copy?: { readonly bucket: pulumi.Input<string>; readonly config: pulumi.Input<Record<string, pulumi.Input<string>>> };
+    readonly copy?: { readonly bucket: pulumi.Input<string>; readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>; readonly encryptionKey?: pulumi.Input<string> };
+    /**
+     * The customer-managed key the store encrypts with, where whoever reads or writes the store
+     * needs a grant on the key too (an AWS KMS key ARN). Undefined where the store's own service
+     * identity uses the key (Azure, GCS) or there is no such key.
+     */
+    readonly encryptionKey?: pulumi.Input<string>;
     /** The cloud resources behind the storage (bucket, policies); protected and retained. */
     readonly resources: pulumi.Resource[];
 }

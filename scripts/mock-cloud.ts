@@ -47,7 +47,7 @@ const aws: Record<string, Outputs> = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (a) => ({
         arn: `arn:aws:iam::${awsAccount(a.provider)}:oidc-provider/${str(a.inputs.url, a.name).replace(/^https:\/\//, "")}`,
     }),
-    "aws:kms/key:Key": (a) => ({ keyId: placeholder(a.name, "keyId"), arn: `arn:aws:kms:${awsRegion(a.provider)}:${awsAccount(a.provider)}:key/${placeholder(a.name, "keyId")}` }),
+    "aws:kms/key:Key": (a) => ({ keyId: placeholder(a.name, "keyId"), arn: `arn:aws:kms:${str(a.inputs.region, awsRegion(a.provider))}:${awsAccount(a.provider)}:key/${placeholder(a.name, "keyId")}` }),
     "aws:eks/cluster:Cluster": (a) => ({
         name: physical(a),
         arn: `arn:aws:eks:${awsRegion(a.provider)}:${awsAccount(a.provider)}:cluster/${physical(a)}`,
@@ -159,6 +159,7 @@ const ECHOED_GROUPS: { readonly why: string; readonly types: readonly string[] }
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:kms/alias:Alias",
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "aws:s3/bucketLogging:BucketLogging",
             "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
             "aws:s3/bucketPolicy:BucketPolicy",
@@ -262,6 +263,12 @@ export const callAnswers: Record<string, (inputs: Record<string, unknown>, provi
         return { id: account, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/mock/pulumi`, userId: placeholder("caller", "userId") };
     },
     "aws:index/getPartition:getPartition": () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
+    // Another stack's backup key, found by the alias that stack gave it.
+    "aws:kms/getAlias:getAlias": (inputs, provider) => {
+        const alias = str(inputs.name, "alias/unknown");
+        const arn = `arn:aws:kms:${str(inputs.region, awsRegion(provider))}:${awsAccount(provider)}:key/${placeholder(alias, "keyId")}`;
+        return { id: alias, name: alias, arn: `arn:aws:kms:${str(inputs.region, awsRegion(provider))}:${awsAccount(provider)}:${alias}`, targetKeyArn: arn, targetKeyId: placeholder(alias, "keyId") };
+    },
     "aws:lb/getHostedZoneId:getHostedZoneId": (inputs, provider) => ({ id: placeholder(`nlb-${str(inputs.region, awsRegion(provider))}`, "canonicalHostedZoneId") }),
     "azure-native:authorization:getClientConfig": (_, provider) => ({
         clientId: placeholder("deployer", "clientId"),
@@ -281,6 +288,12 @@ export const callAnswers: Record<string, (inputs: Record<string, unknown>, provi
     "gcp:organizations/getProject:getProject": (inputs, provider) => {
         const project = str(inputs.projectId, str(providerOf(provider).project, "mock-project"));
         return { id: `projects/${project}`, projectId: project, number: gcpProjectNumber(project), name: project };
+    },
+    // The project's Cloud Storage service agent, named from the project's number as Google names it.
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": (inputs, provider) => {
+        const project = str(inputs.project, str(providerOf(provider).project, "mock-project"));
+        const email = `service-${gcpProjectNumber(project)}@gs-project-accounts.iam.gserviceaccount.com`;
+        return { id: email, emailAddress: email, member: `serviceAccount:${email}`, project };
     },
 };
 

@@ -15,7 +15,7 @@ const byName = (doc: RenderDocument, type: string, name: string): RenderedResour
     assert.equal(found.length, 1, `one ${type} named ${name}`);
     return found[0];
 };
-const statements = (policy: unknown) => JSON.parse(String(policy)).Statement as { Effect: string; Action: string[]; Resource: string[] }[];
+const statements = (policy: unknown) => JSON.parse(String(policy)).Statement as { Effect: string; Action: string[]; Resource: string[]; Condition?: unknown }[];
 const COPY_TYPES = ["aws:s3/bucketReplicationConfig:BucketReplicationConfig", "gcp:storage/transferJob:TransferJob"];
 
 /** The AWS primary: velero-prod-aws-use1-<sha256("production\0prod-aws-use1\0222222222222")[0:8]>. */
@@ -39,6 +39,8 @@ describe("backup copies outside the region (production)", () => {
         assert.deepEqual(settings.map((r) => r.type.split(":").pop()).sort(), [
             "Bucket",
             "BucketLifecycleConfiguration",
+            // Its access log goes to its own log bucket in us-west-2 (backup-trail tests).
+            "BucketLogging",
             "BucketOwnershipControls",
             "BucketPolicy",
             "BucketPublicAccessBlock",
@@ -71,7 +73,21 @@ describe("backup copies outside the region (production)", () => {
                 ["s3:GetReplicationConfiguration", "s3:ListBucket"],
                 ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
                 ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                ["kms:Decrypt"],
+                ["kms:Encrypt", "kms:GenerateDataKey"],
             ],
+        );
+        // Production's stores have keys: S3 decrypts with the source's and encrypts with the copy's, each only through S3 in its region.
+        assert.deepEqual(
+            policy.slice(3).map((s) => [s.Resource, s.Condition]),
+            [
+                [["arn:aws:kms:us-east-1:222222222222:key/<computed prod-aws-use1-backup-key.keyId>"], { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } }],
+                [["arn:aws:kms:us-west-2:222222222222:key/<computed prod-aws-use1-backup-copy-key.keyId>"], { StringEquals: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } }],
+            ],
+        );
+        assert.deepEqual(
+            { selection: rules[0].sourceSelectionCriteria, encryption: (rules[0].destination as Record<string, unknown>).encryptionConfiguration },
+            { selection: { sseKmsEncryptedObjects: { status: "Enabled" } }, encryption: { replicaKmsKeyId: "arn:aws:kms:us-west-2:222222222222:key/<computed prod-aws-use1-backup-copy-key.keyId>" } },
         );
     });
 
@@ -148,6 +164,8 @@ describe("backup copies: off where asked, refused where they would be meaningles
             [["s3:ListBucket", "s3:GetBucketLocation"], [arn]],
             [["s3:GetObject"], [`${arn}/*`]],
             [["s3:PutObject"], [`${arn}/restores/*`]],
+            // The copy's own key, in us-west-2 (its ARN: the copy-key resource's, since this stack made it).
+            [["kms:Decrypt", "kms:GenerateDataKey"], ["arn:aws:kms:us-west-2:222222222222:key/<computed prod-aws-use1-backup-copy-key.keyId>"]],
         ]);
     });
 

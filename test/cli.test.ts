@@ -93,12 +93,15 @@ describe("render at the terminal", () => {
         // Then tenants' sign-in (3 EKS access entries; 4 AKS role assignments: 2 groups x Cluster User + namespace role) and the Gateway's apex and wildcard records (2 per cluster).
         // Then EKS autoscaling on prod-aws-use1 only (8 by URN against the render before it: cluster-autoscaler's and metrics-server's
         // components, namespaces and releases, the autoscaler's IRSA role and policy; 2 new types, the two components').
-        assert.equal(lines[0], "stack production: 436 resources, 47 protected, 116 types");
+        // Then the backup stores' trail and keys, all protected (+1 type, s3 BucketLogging): AWS 20 (per bucket, primary and
+        // copy: a KMS key and alias, a log bucket with its 6 settings, the logging), Azure 6 (workspace, diagnostic setting,
+        // key vault, key, identity, role assignment), GCP 10 (per bucket: key ring, key, agent grant, log bucket, writer grant).
+        assert.equal(lines[0], "stack production: 472 resources, 83 protected, 117 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
-            ["prod-aws-use1", "186", "23"],
-            ["prod-azure-weu", "127", "12"],
-            ["prod-gcp-euw4", "123", "12"],
+            ["prod-aws-use1", "206", "43"],
+            ["prod-azure-weu", "133", "18"],
+            ["prod-gcp-euw4", "133", "22"],
         ]);
         assert.ok(lines.includes("         31  kubernetes:core/v1:Namespace"), run.stdout);
     });

@@ -136,7 +136,8 @@ describe("EksCluster (production render)", () => {
         const versioning = one(doc, "aws:s3/bucketVersioning:BucketVersioning", "prod-aws-use1-backup");
         assert.deepEqual(versioning.inputs.versioningConfiguration, { status: "Enabled" });
         const encryption = one(doc, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod-aws-use1-backup");
-        assert.equal((encryption.inputs.rules as { applyServerSideEncryptionByDefault: { sseAlgorithm: string } }[])[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+        // Production's own KMS key (backup-trail tests); staging keeps SSE-S3.
+        assert.equal((encryption.inputs.rules as { applyServerSideEncryptionByDefault: { sseAlgorithm: string } }[])[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
         const block = one(doc, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-aws-use1-backup");
         for (const key of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block.inputs[key], true, key);
         const [deny] = statements(one(doc, "aws:s3/bucketPolicy:BucketPolicy", "prod-aws-use1-backup").inputs.policy);

@@ -32,7 +32,7 @@ describe("AksCluster (production render)", () => {
     });
 
     it("etcd encrypted with a Key Vault key that rotates, reachable by the control plane identity only", () => {
-        const key = one(doc, "azure-native:keyvault:Key");
+        const key = one(doc, "azure-native:keyvault:Key", `${config.name}-kms-key`);
         const kms = inputs.securityProfile.azureKeyVaultKms;
         assert.equal(kms.enabled, true);
         assert.match(kms.keyId, /^https:\/\/kv-[0-9a-f]{20}\.vault\.azure\.net\/keys\/etcd\/.+/);
@@ -64,7 +64,7 @@ describe("AksCluster (production render)", () => {
     });
 
     it("control-plane logs (audit included) go to Log Analytics", () => {
-        const setting = one(doc, "azure-native:monitor:DiagnosticSetting");
+        const setting = one(doc, "azure-native:monitor:DiagnosticSetting", `${config.name}-control-plane-logs`);
         const categories = (setting.inputs.logs as { category: string; enabled: boolean }[]).filter((l) => l.enabled).map((l) => l.category);
         for (const c of ["kube-apiserver", "kube-audit-admin", "kube-controller-manager", "kube-scheduler"]) assert.ok(categories.includes(c), c);
         assert.match(String(setting.inputs.resourceUri), /managedClusters\/prod-azure-weu$/);

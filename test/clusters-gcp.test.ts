@@ -30,11 +30,11 @@ describe("GkeCluster (production render)", () => {
     });
 
     it("application-layer secrets encryption with a rotating Cloud KMS key that only GKE's service agent may use", () => {
-        const key = one(doc, "gcp:kms/cryptoKey:CryptoKey");
+        const key = one(doc, "gcp:kms/cryptoKey:CryptoKey", `${config.name}-secrets-key`);
         assert.deepEqual(inputs.databaseEncryption, { state: "ENCRYPTED", keyName: `projects/platform-production-01/locations/europe-west4/keyRings/${config.name}-gke/cryptoKeys/etcd-secrets` });
         const seconds = Number(String(key.inputs.rotationPeriod).replace(/s$/, ""));
         assert.ok(seconds > 0 && seconds <= 90 * 24 * 3600, `rotation ${key.inputs.rotationPeriod}`);
-        const binding = one(doc, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember");
+        const binding = one(doc, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", `${config.name}-secrets-key-gke`);
         assert.match(String(binding.inputs.member), /^serviceAccount:service-\d+@container-engine-robot\.iam\.gserviceaccount\.com$/);
         assert.equal(binding.inputs.cryptoKeyId, inputs.databaseEncryption.keyName);
     });

@@ -121,7 +121,8 @@ describe("Azure data off the internet", () => {
     });
 
     it("production: every Key Vault and the backup account refuse public access, each with a private endpoint in the VNet", () => {
-        const vaults = typed(doc, "azure-native:keyvault:Vault");
+        // The backup key's vault is closed by its firewall instead (backup-trail tests): Storage reaches it as a trusted service.
+        const vaults = typed(doc, "azure-native:keyvault:Vault").filter((v) => v.name !== "prod-azure-weu-backup-key");
         assert.deepEqual(vaults.map((v) => v.name).sort(), ["prod-azure-weu-kms", "prod-azure-weu-secrets-platform", "prod-azure-weu-secrets-tenants-team-alpha"]);
         for (const v of vaults) {
             const props = v.inputs.properties as Record<string, unknown>;

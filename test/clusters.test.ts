@@ -196,11 +196,13 @@ describe("clusters: determinism and helpers", () => {
         aws: {
             cluster: "stg-aws-use1",
             scope: "111111111111",
-            types: ["Bucket", "BucketLifecycleConfiguration", "BucketOwnershipControls", "BucketPolicy", "BucketPublicAccessBlock", "BucketServerSideEncryptionConfiguration", "BucketVersioning"],
-            resources: 17,
+            types: ["Bucket", "BucketLifecycleConfiguration", "BucketLogging", "BucketOwnershipControls", "BucketPolicy", "BucketPublicAccessBlock", "BucketServerSideEncryptionConfiguration", "BucketVersioning"],
+            // Primary and copy: 7 settings each, and each its log bucket (7) and logging; replication role, policy, rule.
+            resources: 2 * (7 + 7 + 1) + 3,
         },
-        azure: { cluster: "stg-azure-weu", scope: "00000000-0000-0000-0000-000000000001", types: ["BlobContainer", "BlobServiceProperties", "ResourceGroup", "StorageAccount"], resources: 4 },
-        gcp: { cluster: "stg-gcp-euw4", scope: "platform-staging-0001", types: ["Bucket"], resources: 6 },
+        azure: { cluster: "stg-azure-weu", scope: "00000000-0000-0000-0000-000000000001", types: ["BlobContainer", "BlobServiceProperties", "ResourceGroup", "StorageAccount"], resources: 4 + 2 },
+        // Each of the two buckets with its log bucket and that bucket's writer grant; the transfer agent's three grants and job.
+        gcp: { cluster: "stg-gcp-euw4", scope: "platform-staging-0001", types: ["Bucket"], resources: 2 * 3 + 4 },
     };
 
     for (const cloud of Object.keys(STORAGE) as CloudName[]) {

@@ -43,13 +43,13 @@ describe("restore.source: the drill against production's backups (test/fixtures/
     it("names the bucket exactly as production's own render creates it", async () => {
         const production = await renderStack("production");
         const buckets = production.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.inputs.bucket);
-        // The primary, and its copy outside the region (backup-copy.test.ts).
-        assert.deepEqual(buckets, [PRODUCTION_BUCKET, `${PRODUCTION_BUCKET}-us-west-2`]);
+        // The primary, and its copy outside the region (backup-copy.test.ts), each with its access-log bucket.
+        assert.deepEqual(buckets, [PRODUCTION_BUCKET, `${PRODUCTION_BUCKET}-us-west-2`, `${PRODUCTION_BUCKET}-us-west-2-logs`, `${PRODUCTION_BUCKET}-logs`]);
     });
 
     it("creates nothing of production's: its bucket is attached, never managed by the drill", () => {
         const buckets = drill.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => r.inputs.bucket);
-        assert.deepEqual(buckets, [DRILL_BUCKET, `${DRILL_BUCKET}-us-west-2`]);
+        assert.deepEqual(buckets, [DRILL_BUCKET, `${DRILL_BUCKET}-us-west-2`, `${DRILL_BUCKET}-us-west-2-logs`, `${DRILL_BUCKET}-logs`]);
         const touching = drill.resources.filter((r) => r.type.startsWith("aws:s3/") && JSON.stringify(r.inputs).includes(PRODUCTION_BUCKET));
         assert.deepEqual(touching.map((r) => r.name), []);
     });
@@ -63,6 +63,13 @@ describe("restore.source: the drill against production's backups (test/fixtures/
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${arn}/*`] },
             // Velero uploads the restore's own log and results there (restore_controller.go); the backups stay untouchable.
             { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${arn}/restores/*`] },
+            // Production's backup key, found by the alias production gave it (alias/<bucket>), used through S3 only.
+            {
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: [`arn:aws:kms:us-east-1:222222222222:key/<computed alias/${PRODUCTION_BUCKET}.keyId>`],
+                Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
+            },
         ]);
     });
 

@@ -77,6 +77,8 @@ describe("policy pack: runnable by the Pulumi CLI from compiled JavaScript", fun
                 "backup-bucket-settings",
                 "backup-bucket-complete",
                 "backup-copy-outside-region",
+                "backup-access-logged",
+                "backup-customer-managed-key",
                 "velero-snapshots-through-csi",
                 "tenant-namespace-isolated",
                 "cluster-role-binding-accounts",

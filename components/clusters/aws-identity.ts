@@ -57,20 +57,32 @@ export function irsaRole(name: string, ctx: IrsaContext, namespace: string, serv
     );
 }
 
+/**
+ * Use of a store's KMS key, through S3 in the key's region only: S3 asks for a data key when
+ * Velero writes (GenerateDataKey) and decrypts one when it reads or completes a multipart
+ * upload (Decrypt). Not kms:Encrypt: S3 never calls it for SSE-KMS, so no one can use Velero's
+ * role to encrypt data of their own with the key, nor call KMS outside S3.
+ */
+function storeKeyStatement(keyArn: string): Statement {
+    const region = keyArn.split(":")[3];
+    return { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn], Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } };
+}
+
 /** The statements of one grant, each naming exactly the granted resource. */
 export function grantStatements(grant: IdentityGrant, ctx: IrsaContext): pulumi.Output<Statement[]> {
     switch (grant.kind) {
         case "backupStorage":
-            return pulumi.all([ctx.partition, grant.storage.bucket]).apply(([partition, bucket]) => {
+            return pulumi.all([ctx.partition, grant.storage.bucket, grant.storage.encryptionKey]).apply(([partition, bucket, key]) => {
                 const bucketArn = `arn:${partition}:s3:::${bucket}`;
                 const list = { Effect: "Allow" as const, Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] };
+                const keyUse = key ? [storeKeyStatement(key)] : [];
                 if (grant.access === "readWrite") {
-                    return [list, { Effect: "Allow" as const, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: [`${bucketArn}/*`] }];
+                    return [list, { Effect: "Allow" as const, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: [`${bucketArn}/*`] }, ...keyUse];
                 }
                 // Backups stay untouchable; Velero still uploads each restore's log and results under
                 // restores/ of the backup's location, and marks the restore PartiallyFailed when it cannot.
                 const restores = `${bucketArn}/${grant.storage.prefix ? `${grant.storage.prefix}/` : ""}restores/*`;
-                return [list, { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: [`${bucketArn}/*`] }, { Effect: "Allow" as const, Action: ["s3:PutObject"], Resource: [restores] }];
+                return [list, { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: [`${bucketArn}/*`] }, { Effect: "Allow" as const, Action: ["s3:PutObject"], Resource: [restores] }, ...keyUse];
             });
         case "dnsZone":
             return ctx.partition.apply((partition) => [

@@ -198,6 +198,8 @@ export class EksCluster extends BaseCluster<"aws", EksClusterArgs> {
             create: source === undefined,
             copyRegion: backupCopyRegion(owner, this.environment),
             protect: this.environment === "production",
+            customerKey: this.environment === "production",
+            account: this.irsa,
             provider: this.irsa.provider,
             parent: this,
         });

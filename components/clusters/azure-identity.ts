@@ -19,6 +19,8 @@ export const AZURE_ROLES = {
     dnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
     keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
     keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+    /** Wrap and unwrap only: what Azure Storage needs of a customer-managed key. */
+    keyVaultCryptoServiceEncryptionUser: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     keyVaultContributor: "f25e0fa2-a7c8-4377-a976-54943a77a395",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
 } as const;

@@ -12,7 +12,9 @@ import * as storage from "@pulumi/azure-native/storage";
 import * as storageEnums from "@pulumi/azure-native/types/enums/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage } from "../types";
+import { NONCURRENT_VERSION_DAYS } from "../backup-retention";
 import { images } from "../versions";
+import { accountKey, blobAccessLogs } from "./azure-backup-trail";
 import { PrivateLinks, storageNetwork, vaultNetwork } from "./azure-private";
 import { backupBucketName, shortHash } from "./shared";
 
@@ -29,6 +31,8 @@ export interface AzureDataArgs {
     readonly copyRegion?: string;
     readonly provider: Provider;
     readonly parent: pulumi.Resource;
+    /** Encrypt the backup account with a Key Vault key of its own (production); Microsoft-managed keys otherwise. */
+    readonly customerKey: boolean;
     /** Private endpoints in the cluster's VNet: set, the vaults and the account refuse public network access. */
     readonly privateLinks?: PrivateLinks;
 }
@@ -110,6 +114,9 @@ export class AzureClusterData {
         const copy = this.copyOf(common.config, container, this.args.copyRegion);
         const opts = this.options();
         const group = this.resourceGroup();
+        const place = { stack, cluster: this.cluster, subscriptionId, location: this.args.location, tenantId: this.args.tenantId, groupName: group.name };
+        const key = this.args.customerKey ? accountKey(`${this.name}-backup`, place, opts) : undefined;
+        const microsoftKeys = { encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } } };
         const accountResource = new storage.StorageAccount(
             `${this.name}-backup`,
             {
@@ -123,10 +130,11 @@ export class AzureClusterData {
                 defaultToOAuthAuthentication: true,
                 enableHttpsTrafficOnly: true,
                 minimumTlsVersion: storageEnums.MinimumTlsVersion.TLS1_2,
-                encryption: { keySource: storageEnums.KeySource.Microsoft_Storage, requireInfrastructureEncryption: true, services: { blob: { enabled: true, keyType: storageEnums.KeyType.Account } } },
+                ...(key?.accountArgs ?? microsoftKeys),
                 ...storageNetwork(this.args.privateLinks !== undefined),
             },
-            opts,
+            // Storage checks at once that its identity may use the key.
+            { ...opts, dependsOn: key ? [key.ready] : [] },
         );
         this.args.privateLinks?.endpoint("backup-blob", accountResource.id, "blob");
         const properties = new storage.BlobServiceProperties(
@@ -136,8 +144,8 @@ export class AzureClusterData {
                 resourceGroupName: group.name,
                 blobServicesName: "default",
                 isVersioningEnabled: true,
-                deleteRetentionPolicy: { enabled: true, days: 30 },
-                containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+                deleteRetentionPolicy: { enabled: true, days: NONCURRENT_VERSION_DAYS },
+                containerDeleteRetentionPolicy: { enabled: true, days: NONCURRENT_VERSION_DAYS },
             },
             opts,
         );
@@ -146,7 +154,9 @@ export class AzureClusterData {
             { accountName: accountResource.name, resourceGroupName: group.name, containerName: container, publicAccess: storageEnums.PublicAccess.None },
             { ...opts, dependsOn: [properties] },
         );
-        return { ...common, ...copy, bucket: containerResource.name, resources: [group, accountResource, properties, containerResource] };
+        // The geo-redundant copy is this account's secondary: the same key, the same log.
+        const logs = blobAccessLogs(`${this.name}-backup`, accountResource.id, place, opts);
+        return { ...common, ...copy, bucket: containerResource.name, resources: [group, ...(key?.resources ?? []), accountResource, properties, containerResource, ...logs] };
     }
 
     /**

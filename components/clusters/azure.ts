@@ -200,6 +200,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
             tenantId: this.tenantId,
             production,
             copyRegion: backupCopyRegion(c, args.environment),
+            customerKey: production,
             provider,
             parent: this,
             privateLinks: privateNet?.links,

@@ -157,6 +157,7 @@ export class GkeCluster extends BaseCluster<"gcp", GkeClusterArgs> {
             region: owner.region,
             create: source === undefined,
             protect: this.environment === "production",
+            customerKey: this.environment === "production",
             copyRegion: backupCopyRegion(owner, this.environment),
             projectNumber: this.identityArgs.projectNumber,
             provider: this.identityArgs.provider,

@@ -10,6 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_TTL_HOURS } from "../backup-retention";
 import { BackupSource, BackupStorage, IdentityGrant } from "../types";
 import { AddonContext, addons, systemNamespaces } from "./addons";
 import { AddonArgs, fromRegistry, HelmAddon, requests } from "./helm-addon";
@@ -59,7 +60,7 @@ const containerSecurityContext = { allowPrivilegeEscalation: false, capabilities
 function copyOf(storage: BackupStorage): BackupStorage {
     if (!storage.copy) throw new pulumi.RunError(`restore.fromCopy: the backups of ${storage.cluster} have no copy outside their region`);
     const { copy, ...rest } = storage;
-    return { ...rest, bucket: copy.bucket, config: copy.config, resources: [] };
+    return { ...rest, bucket: copy.bucket, config: copy.config, encryptionKey: copy.encryptionKey, resources: [] };
 }
 
 export class Velero extends HelmAddon {
@@ -181,20 +182,20 @@ export class Velero extends HelmAddon {
     scheduleBackups(args: BackupScheduleArgs): k8s.apiextensions.CustomResource[] {
         const platform = args.platformNamespaces.filter((ns) => ns !== VELERO_NAMESPACE);
         const schedules: { name: string; cron: string; ttl: string; template: Record<string, unknown> }[] = [
-            ...(args.hourly ? [{ name: "infrastructure-hourly", cron: "15 * * * *", ttl: "72h", template: { includedNamespaces: platform } }] : []),
-            { name: "infrastructure-daily", cron: "0 3 * * *", ttl: "720h", template: { includedNamespaces: platform } },
+            ...(args.hourly ? [{ name: "infrastructure-hourly", cron: "15 * * * *", ttl: `${BACKUP_TTL_HOURS.hourly}h`, template: { includedNamespaces: platform } }] : []),
+            { name: "infrastructure-daily", cron: "0 3 * * *", ttl: `${BACKUP_TTL_HOURS.daily}h`, template: { includedNamespaces: platform } },
             // Every namespace but the platform's and Kubernetes' own: adding or removing a tenant
             // changes no schedule, and a namespace made outside Pulumi is backed up too.
             {
                 name: "tenants-daily",
                 cron: "0 2 * * *",
-                ttl: "720h",
+                ttl: `${BACKUP_TTL_HOURS.daily}h`,
                 template: { includedNamespaces: ["*"], excludedNamespaces: [...args.platformNamespaces, ...systemNamespaces].sort() },
             },
             {
                 name: "cluster-resources-weekly",
                 cron: "0 4 * * 0",
-                ttl: "2160h",
+                ttl: `${BACKUP_TTL_HOURS.weekly}h`,
                 template: { includedResources: CLUSTER_RESOURCES, includeClusterResources: true },
             },
         ];

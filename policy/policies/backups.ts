@@ -1,7 +1,9 @@
 import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { asList, byType, Check, get, known, PlatformPolicy } from "../util";
+import { accessLogBuckets } from "./backup-trail";
 
-// The program creates storage only for Velero backups, so every bucket here is a backup bucket.
+// The program creates storage only for Velero backups and their access logs (backup-trail.ts): every
+// bucket here is a backup bucket or a log bucket, and both are kept the same way.
 const AWS_BUCKETS = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 const AWS_VERSIONING = ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"];
 const AWS_ENCRYPTION = [
@@ -155,8 +157,11 @@ export const backupCopyOutsideRegion: PlatformPolicy<StackValidationPolicy> = {
     inspects: [...AWS_BUCKETS, AWS_REPLICATION, AZURE_ACCOUNT, GCP_BUCKET, GCP_TRANSFER],
     validateStack: (args, report) => {
         const ofTypes = (types: string[]) => args.resources.filter((r) => types.includes(r.type));
+        // A log bucket is not a store: its loss loses no backup.
+        const logBuckets = accessLogBuckets(args.resources);
+        const stores = (types: string[]) => ofTypes(types).filter((b) => purposeOf(b) !== COPY_PURPOSE && !logBuckets.has(b.urn));
         const copies = (types: string[], of: PolicyResource) => ofTypes(types).filter((b) => purposeOf(b) === COPY_PURPOSE && clusterOf(b) === clusterOf(of));
-        for (const bucket of ofTypes(AWS_BUCKETS).filter((b) => purposeOf(b) !== COPY_PURPOSE)) {
+        for (const bucket of stores(AWS_BUCKETS)) {
             const replicas = copies(AWS_BUCKETS, bucket).filter((c) => typeof known(() => c.props.region) === "string" && c.props.region !== known(() => bucket.props.region));
             const rules = ofTypes([AWS_REPLICATION]).filter((r) => refersTo(r, bucket, "bucket")).flatMap((r) => asList(r.props.rules));
             if (!replicas.length || !rules.some((rule) => get(rule, "status") === "Enabled")) {
@@ -167,7 +172,7 @@ export const backupCopyOutsideRegion: PlatformPolicy<StackValidationPolicy> = {
             const sku = known(() => get(account.props, "sku.name"));
             if (typeof sku === "string" && !GEO_REDUNDANT.includes(sku)) report(`${account.name}: storage SKU ${sku} keeps no copy outside the region; use ${GEO_REDUNDANT.join(", ")}`, account.urn);
         }
-        for (const bucket of ofTypes([GCP_BUCKET]).filter((b) => purposeOf(b) !== COPY_PURPOSE)) {
+        for (const bucket of stores([GCP_BUCKET])) {
             const elsewhere = copies([GCP_BUCKET], bucket).filter((c) => known(() => c.props.location) !== known(() => bucket.props.location));
             const fed = elsewhere.some((c) => ofTypes([GCP_TRANSFER]).some((job) => refersTo(job, bucket, "replicationSpec.gcsDataSource.bucketName") && refersTo(job, c, "replicationSpec.gcsDataSink.bucketName")));
             if (!fed) report(`${bucket.name}: backups have no copy outside the bucket's location (a copy bucket elsewhere that a Storage Transfer Service replication job feeds)`, bucket.urn);

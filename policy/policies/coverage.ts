@@ -28,10 +28,6 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         ],
     },
     {
-        why: "control-plane logging: the cluster tests pin what is logged and for how long",
-        types: ["azure-native:monitor:DiagnosticSetting", "azure-native:operationalinsights:Workspace"],
-    },
-    {
         why: "etcd's encryption keys: cluster-private-endpoint-encrypted checks that the cluster uses one",
         types: ["aws:kms/alias:Alias", "azure-native:keyvault:Key", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"],
     },
@@ -57,11 +53,10 @@ const NOT_POLICED_GROUPS: { readonly why: string; readonly types: readonly strin
         types: ["aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:eks/addon:Addon"],
     },
     {
-        why: "what holds the backups beyond the settings backup-bucket-settings polices: TLS-only policy, ownership, lifecycle, the data resource group",
+        why: "what holds the backups beyond the settings backup-bucket-settings polices: TLS-only policy, ownership, the data resource group",
         types: [
             "aws:s3/bucketPolicy:BucketPolicy",
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             "azure-native:resources:ResourceGroup",
         ],
     },

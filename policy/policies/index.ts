@@ -1,5 +1,6 @@
 import { Policies } from "@pulumi/policy";
 import { PlatformPolicy } from "../util";
+import { backupAccessLogged, backupCustomerKey } from "./backup-trail";
 import { backupBucketComplete, backupBucketSettings, backupCopyOutsideRegion, veleroSnapshotsThroughCsi } from "./backups";
 import { defaultSecurityGroupClosed, kmsKeyPolicyExplicit, logGroupEncryptedRetained, vpcFlowLogsAndClosedDefault } from "./aws-account";
 import { chartVersionExact } from "./charts";
@@ -20,6 +21,8 @@ export const guards: readonly PlatformPolicy[] = [
     backupBucketSettings,
     backupBucketComplete,
     backupCopyOutsideRegion,
+    backupAccessLogged,
+    backupCustomerKey,
     veleroSnapshotsThroughCsi,
     tenantNamespaceIsolated,
     clusterRoleBindingAccounts,
