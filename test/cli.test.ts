@@ -27,6 +27,9 @@ const LIBRARIES = new Set([
     "scripts/integration/git-server.ts",
     "scripts/integration/host-processes.ts",
     "scripts/integration/phases.ts",
+    "scripts/integration/dr-drill-checks.ts",
+    "scripts/integration/dr-drill-config.ts",
+    "scripts/integration/dr-drill-stores.ts",
 ]);
 
 function tsUnder(dir: string): string[] {
@@ -56,6 +59,7 @@ describe("command-line scripts", () => {
             "scripts/engine-bench.ts",
             "scripts/engine-recovery.ts",
             "scripts/image-signatures-check.ts",
+            "scripts/integration/dr-drill.ts",
             "scripts/integration/platform.ts",
             "scripts/integration/run.ts",
             "scripts/rebuild-doc.ts",

@@ -5,6 +5,7 @@ import * as path from "path";
 import { validateSettings } from "../components/config";
 import { addons } from "../components/platform/addons";
 import { integrationConfig, platformTierConfig } from "../scripts/integration/stack-config";
+import { drillConfig } from "../scripts/integration/dr-drill-config";
 
 // The integration tiers write these stack files for the real CLI; a config the schema refuses
 // would fail there, minutes into CI, instead of here.
@@ -24,6 +25,24 @@ describe("integration stack configs follow the schema", () => {
         fs.writeFileSync(path.join(charts, "cert-manager", "Chart.yaml"), `name: cert-manager\nversion: ${addons.certManager.chart.version}\n`);
         try {
             assert.deepEqual(validateSettings(platformSettings(platformTierConfig("/tmp/kubeconfig", "integration", charts))).problems, []);
+        } finally {
+            fs.rmSync(charts, { recursive: true });
+        }
+    });
+    it("the disaster-recovery drill's stack (Velero and Kyverno charts at their pins; credentials as the drill sets them), and with its restore block", () => {
+        const charts = fs.mkdtempSync(path.join(os.tmpdir(), "drill-charts-"));
+        for (const addon of ["velero", "kyverno"] as const) {
+            fs.mkdirSync(path.join(charts, addon));
+            fs.writeFileSync(path.join(charts, addon, "Chart.yaml"), `name: ${addon}\nversion: ${addons[addon].chart.version}\n`);
+        }
+        try {
+            const settings: Record<string, unknown> = { ...platformSettings(drillConfig("/tmp/kubeconfig", "integration", charts, "http://127.0.0.1:9000")), backupCredentials: { accessKeyId: "a", secretAccessKey: "b" } };
+            assert.deepEqual(validateSettings(settings).problems, []);
+            const clusters = settings.clusters as Record<string, unknown>[];
+            const restoring = { ...settings, clusters: [{ ...clusters[0], restore: { schedule: "tenants-daily" } }] };
+            assert.deepEqual(validateSettings(restoring).problems, []);
+            // Without the credentials the drill sets as secrets, the stack is refused: the check above is not vacuous.
+            assert.deepEqual(validateSettings({ ...settings, backupCredentials: undefined }).problems.length, 1);
         } finally {
             fs.rmSync(charts, { recursive: true });
         }

@@ -149,7 +149,10 @@ export class Velero extends HelmAddon {
                 namespace: this.namespace.metadata.name,
                 // A restore may only start once the backups in the bucket have been synced into the
                 // cluster: Velero rejects a Restore whose backup it does not list yet (FailedValidation).
-                annotations: this.restoring ? { "pulumi.com/waitFor": "jsonpath={.status.lastSyncedTime}" } : {},
+                // Outside rebuild mode no `annotations` key at all: once the block is removed the provider
+                // keeps no annotations in the state, and an empty map would then be a diff on every
+                // preview (seen in the DR drill, scripts/integration/dr-drill.ts).
+                ...(this.restoring ? { annotations: { "pulumi.com/waitFor": "jsonpath={.status.lastSyncedTime}" } } : {}),
             },
             spec: {
                 provider: storage.provider,

@@ -71,7 +71,10 @@ export class HostProcesses {
     }
 }
 
-/** Polls `ready` every half second; a thrown " exited with code " ends the wait at once. */
+/** Thrown by a `waitFor` check to end the wait at once (the awaited thing has failed for good). */
+export class StopWaiting extends Error {}
+
+/** Polls `ready` every half second; a thrown StopWaiting or " exited with code " ends the wait at once. */
 export async function waitFor(what: string, timeoutMs: number, ready: () => boolean) {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -79,7 +82,7 @@ export async function waitFor(what: string, timeoutMs: number, ready: () => bool
         try {
             if (ready()) return;
         } catch (e) {
-            if (e instanceof Error && / exited with code /.test(e.message)) throw e;
+            if (e instanceof StopWaiting || (e instanceof Error && / exited with code /.test(e.message))) throw e;
             last = e;
         }
         await new Promise((r) => setTimeout(r, 500));
