@@ -26,7 +26,7 @@
 #   --force           rebuild everything
 #   --no-controllers  only the tools the tenancy tier needs (no helm, controllers, charts)
 #   --tiers-only      helm, the charts, and only the controllers the test tiers run
-#                     (cert-manager, Flux): what CI needs; the others take the longest
+#                     (cert-manager, Flux, Velero + MinIO): what CI needs; the others take the longest
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

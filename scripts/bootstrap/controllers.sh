@@ -94,7 +94,7 @@ build_minio() {
 }
 
 # controller_tools: label, build function, tools/ module, binaries, and `tiers` where a test
-# tier runs it (scripts/integration/platform.ts; --tiers-only builds just those); in build order.
+# tier runs it (scripts/integration/platform.ts, dr-drill.ts; --tiers-only builds just those); in build order.
 controller_tools() {
   cat <<'EOF'
 cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector	tiers
@@ -103,7 +103,7 @@ flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-
 kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	-
 external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	-
 envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	-
-velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	-
-minio (newest served pseudo-version)	build_minio	minio	minio	-
+velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	tiers
+minio (newest served pseudo-version)	build_minio	minio	minio	tiers
 EOF
 }
