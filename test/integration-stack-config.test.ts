@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { validateSettings } from "../components/config";
 import { addons } from "../components/platform/addons";
-import { integrationConfig, platformTierConfig } from "../scripts/integration/stack-config";
+import { integrationConfig, platformTierConfig, platformTierRestoreConfig } from "../scripts/integration/stack-config";
 import { drillConfig } from "../scripts/integration/dr-drill-config";
 
 // The integration tiers write these stack files for the real CLI; a config the schema refuses
@@ -19,12 +19,15 @@ describe("integration stack configs follow the schema", () => {
     it("the integration tier's stack", () => {
         assert.deepEqual(validateSettings(platformSettings(integrationConfig("/tmp/kubeconfig", "integration"))).problems, []);
     });
-    it("the platform tier's stack (with cert-manager's chart at its pin in the charts directory)", () => {
+    it("the platform tier's stacks, as installed and as restoring (with their charts at their pins in the charts directory)", () => {
         const charts = fs.mkdtempSync(path.join(os.tmpdir(), "tier-charts-"));
-        fs.mkdirSync(path.join(charts, "cert-manager"));
-        fs.writeFileSync(path.join(charts, "cert-manager", "Chart.yaml"), `name: cert-manager\nversion: ${addons.certManager.chart.version}\n`);
+        for (const addon of [addons.certManager, addons.kyverno, addons.velero]) {
+            fs.mkdirSync(path.join(charts, addon.chart.chart));
+            fs.writeFileSync(path.join(charts, addon.chart.chart, "Chart.yaml"), `name: ${addon.chart.chart}\nversion: ${addon.chart.version}\n`);
+        }
         try {
             assert.deepEqual(validateSettings(platformSettings(platformTierConfig("/tmp/kubeconfig", "integration", charts))).problems, []);
+            assert.deepEqual(validateSettings(platformSettings(platformTierRestoreConfig("/tmp/kubeconfig", "integration", charts))).problems, []);
         } finally {
             fs.rmSync(charts, { recursive: true });
         }

@@ -79,6 +79,16 @@ build_external_secrets() {
   go_build external-secrets "$1" "" github.com/external-secrets/external-secrets
 }
 
+# The operator's CRDs (the chart that would install them is refused, see docs/integration.md),
+# from the same module: deploy/crds/bundle.yaml. A step of its own, so that the operator's
+# long build keeps its cache key.
+build_external_secrets_crds() {
+  local dir
+  dir=$(cd "$ROOT/tools/external-secrets" && "$GO" mod download -json github.com/external-secrets/external-secrets | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -f $dir/deploy/crds/bundle.yaml ]] || { echo "no deploy/crds/bundle.yaml in '$dir'" >&2; return 1; }
+  cp "$dir/deploy/crds/bundle.yaml" "$1/external-secrets-crds.yaml"
+}
+
 build_envoy_gateway() {
   go_build envoy-gateway "$1" "-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=v1.9.0" \
     github.com/envoyproxy/gateway/cmd/envoy-gateway
@@ -100,8 +110,9 @@ controller_tools() {
 cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector	tiers
 flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller flux-source-crds.yaml	tiers
 flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller flux-kustomize-crds.yaml	tiers
-kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	-
-external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	-
+kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	tiers
+external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	tiers
+external-secrets v0.20.4 CRDs	build_external_secrets_crds	external-secrets	external-secrets-crds.yaml	tiers
 envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	-
 velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	tiers
 minio (newest served pseudo-version)	build_minio	minio	minio	tiers

@@ -24,6 +24,8 @@ export function tail(file: string, lines = 25): string {
 export class HostProcesses {
     private readonly running: Running[] = [];
     private stopping = false;
+    /** Processes stopped on purpose (their exit is expected). */
+    private readonly stopped = new Set<ChildProcess>();
 
     constructor(
         private readonly dir: string,
@@ -37,7 +39,7 @@ export class HostProcesses {
         const child = spawn(command, args, { cwd: this.dir, env, stdio: ["ignore", out, out] });
         fs.closeSync(out);
         child.on("exit", (code, signal) => {
-            if (!this.stopping) this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); last lines of ${logFile}:\n${tail(logFile)}`);
+            if (!this.stopping && !this.stopped.has(child)) this.log(`${name} exited unexpectedly (code ${code}, signal ${signal}); last lines of ${logFile}:\n${tail(logFile)}`);
         });
         this.running.push({ name, child, logFile });
         this.log(`started ${name} (pid ${child.pid})`);
@@ -58,16 +60,26 @@ export class HostProcesses {
 
     async stopAll(): Promise<void> {
         this.stopping = true;
-        while (this.running.length > 0) {
-            const { name, child } = this.running.pop()!;
-            if (child.exitCode !== null || child.signalCode !== null) continue;
-            const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            child.kill("SIGTERM");
-            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-            await exited;
-            clearTimeout(timer);
-            this.log(`stopped ${name} (pid ${child.pid})`);
-        }
+        while (this.running.length > 0) await this.terminate(this.running.pop()!);
+    }
+
+    /** Stops one process (TERM, then KILL after 10 s); the others keep running. */
+    async stop(name: string): Promise<void> {
+        const index = this.running.findIndex((p) => p.name === name);
+        if (index < 0) throw new Error(`${name} was not started`);
+        const [p] = this.running.splice(index, 1);
+        await this.terminate(p);
+    }
+
+    private async terminate({ name, child }: Running): Promise<void> {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        this.stopped.add(child);
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+        this.log(`stopped ${name} (pid ${child.pid})`);
     }
 }
 

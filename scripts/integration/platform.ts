@@ -12,10 +12,14 @@ import { LOCAL_CA_ISSUER } from "../../components/platform/cert-manager";
 import * as certManager from "./cert-manager-tier";
 import { ControlPlane, freePort, startControlPlane } from "./control-plane";
 import { assert, BIN, createPlatformStack, makeWorkDirs, pulumiCommand, requireTools, stopOnSignals, TOOLS, useEngineEnvironment } from "./engine";
+import { ChartHooks } from "./chart-hooks";
 import { checkFluxLockdown } from "./flux-lockdown";
 import { HostProcesses } from "./host-processes";
+import * as externalSecrets from "./external-secrets-tier";
+import * as kyverno from "./kyverno-tier";
 import { phase, printOutput, say, summary } from "./phases";
-import { platformTierConfig } from "./stack-config";
+import { platformTierConfig, platformTierRestoreConfig, platformTierSecretsConfig } from "./stack-config";
+import { kyvernoHooks, leftoverKyvernoWebhooks } from "./tier-hooks";
 
 const STACK = "platform-tier";
 const CHARTS = path.join(TOOLS, "charts");
@@ -27,12 +31,13 @@ The platform tier: a real kube-apiserver on 127.0.0.1 and the add-ons' controlle
 on what the platform creates (docs/integration.md). No arguments.
 `;
 
-const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml"];
+const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml", "kyverno", "external-secrets", externalSecrets.CRDS];
+const TENANT = "team-alpha";
 
 async function main() {
     parseCommandLine("integration-platform", USAGE, { options: {} });
     requireTools(CONTROLLERS);
-    assert(fs.existsSync(path.join(CHARTS, "cert-manager", "Chart.yaml")), `${CHARTS}/cert-manager is missing: run bash scripts/bootstrap-tools.sh first`);
+    for (const chart of ["cert-manager", "kyverno", "velero"]) assert(fs.existsSync(path.join(CHARTS, chart, "Chart.yaml")), `${CHARTS}/${chart} is missing: run bash scripts/bootstrap-tools.sh first`);
     const dirs = makeWorkDirs("platform-tier-");
     const work = dirs.work;
     say(`work directory: ${work}`);
@@ -57,7 +62,7 @@ async function main() {
             const ip = await certManager.startWebhook(cp, BIN, controllers, await freePort(), [await freePort()], work);
             say(`webhook on ${ip}`);
         });
-        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager on from ${CHARTS}, charts.wait false)`, async () => {
+        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager and Kyverno on from ${CHARTS}, charts.wait false)`, async () => {
             const { stack: s } = await createPlatformStack(STACK, dirs, command, platformTierConfig(cp.kubeconfig, cp.context, CHARTS));
             const up = await s.up({ onOutput: printOutput, color: "never" });
             assert(up.summary.result === "succeeded", `up: ${up.summary.result}`);
@@ -66,15 +71,47 @@ async function main() {
         });
         await phase("cert-manager controller: the program's local CA issues a tenant certificate; the chart's webhook rejects a bad one", async () => {
             certManager.startController(cp, BIN, controllers);
-            await certManager.checkIssuance(cp, controllers, LOCAL_CA_ISSUER, "team-alpha", work, say);
+            await certManager.checkIssuance(cp, controllers, LOCAL_CA_ISSUER, TENANT, work, say);
+        });
+        const kyvernoPort = await freePort();
+        await phase("Kyverno admission controller (host process, webhooks by URL): the program's policies refuse a non-compliant tenant pod, admit a compliant one", async () => {
+            kyverno.startAdmissionController(cp, BIN, controllers, kyvernoPort, work);
+            await kyverno.waitForPodWebhook(cp, controllers, kyvernoPort, "fail", TENANT, work);
+            kyverno.checkEnforced(cp, TENANT, certManager.NAMESPACE, work, say);
+        });
+        await phase("pulumi preview --expect-no-changes after up, the controllers running", async () => {
+            const preview = await stack.preview({ expectNoChanges: true, diff: true, onOutput: printOutput, color: "never" });
+            say(`preview: ${JSON.stringify(preview.changeSummary)}`);
+        });
+        await phase("Kyverno while restoring: the render with the cluster's restore block audits; the same pod is admitted and reported", async () => {
+            const policies = kyverno.renderedClusterPolicies(platformTierRestoreConfig(cp.kubeconfig, cp.context, CHARTS), work);
+            await kyverno.checkAuditWhileRestoring(cp, controllers, kyvernoPort, policies, TENANT, work, say);
+        });
+        await phase("External Secrets operator (host process, no webhook): a tenant secret synced through the tenant's own SecretStore; the platform's store refuses the tenant", async () => {
+            cp.kubectl("apply", "--server-side", "-f", path.join(BIN, externalSecrets.CRDS));
+            cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/secretstores.external-secrets.io", "crd/externalsecrets.external-secrets.io", "crd/clustersecretstores.external-secrets.io");
+            const objects = externalSecrets.renderedSecretObjects(platformTierSecretsConfig(cp.kubeconfig, cp.context, CHARTS), TENANT, work);
+            const address = externalSecrets.relayAddress();
+            const relay = await externalSecrets.startRelay(cp, address);
+            try {
+                externalSecrets.startOperator(cp, BIN, controllers, work, address);
+                await externalSecrets.checkTenantSync(cp, controllers, objects, TENANT, work, say);
+            } finally {
+                await controllers.stop(externalSecrets.PROCESS).catch(() => undefined);
+                relay.close();
+            }
         });
         await phase("Flux lockdown on real source-controller + kustomize-controller (the program's flux2 values)", () => checkFluxLockdown(cp, BIN, work, say, freePort));
-        await phase("pulumi destroy --yes", async () => {
+        await phase("pulumi destroy --yes (the charts' pre-delete hooks handled on this machine)", async () => {
             // The tenant's certificate is the tier's, not the program's: removed first so the namespace can go.
-            cp.kubectl("delete", "certificate", "-n", "team-alpha", "app-tls", "--ignore-not-found");
-            const destroy = await stack.destroy({ onOutput: printOutput, color: "never" });
+            cp.kubectl("delete", "certificate", "-n", TENANT, "app-tls", "--ignore-not-found");
+            const hooks = new ChartHooks(cp, kyvernoHooks(cp, () => controllers.stop(kyverno.PROCESS)), say);
+            hooks.start();
+            const destroy = await stack.destroy({ onOutput: printOutput, color: "never" }).finally(() => hooks.stop());
             assert(destroy.summary.result === "succeeded", `destroy: ${destroy.summary.result}`);
             await stack.workspace.removeStack(STACK);
+            const leftovers = leftoverKyvernoWebhooks(cp);
+            say(`Kyverno's webhook configurations left after its uninstall: ${leftovers.join(", ") || "none"}`);
         });
     } catch (e) {
         failed = true;

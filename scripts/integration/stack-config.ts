@@ -44,6 +44,7 @@ export function integrationConfig(kubeconfig: string, context: string): Record<s
 /**
  * The platform tier's stack: local defaults, the add-ons whose charts install without a
  * kubelet on, from the assembled charts, releases not waiting for pods (none can start).
+ * Kyverno enforces (a user setting; local's default is Audit) so that the tier sees a refusal.
  */
 export function platformTierConfig(kubeconfig: string, context: string, chartsDirectory: string): Record<string, unknown> {
     return {
@@ -51,9 +52,34 @@ export function platformTierConfig(kubeconfig: string, context: string, chartsDi
         "platform:environment": "local",
         "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
         "platform:charts": { directory: chartsDirectory, wait: false },
-        "platform:addons": { ...addonsOff, certManager: { enabled: true } },
+        "platform:addons": { ...addonsOff, certManager: { enabled: true }, kyverno: { enabled: true, validationFailureAction: "Enforce" } },
         "platform:tenants": [{ name: "team-alpha", groups: { edit: { existing: ["team-alpha-developers"] } } }],
     };
+}
+
+/**
+ * The same stack while it rebuilds from backup: the cluster entry's `restore` block, which
+ * needs Velero and a backup store. Rendered offline only (the tier takes its ClusterPolicies;
+ * a real restore is the DR drill's), so the store and its credentials are placeholders.
+ */
+export function platformTierRestoreConfig(kubeconfig: string, context: string, chartsDirectory: string): Record<string, unknown> {
+    const config = platformTierConfig(kubeconfig, context, chartsDirectory);
+    const [cluster] = config["platform:clusters"] as Record<string, unknown>[];
+    return {
+        ...config,
+        "platform:clusters": [{ ...cluster, backup: { endpoint: "http://127.0.0.1:9000", bucket: "velero" }, restore: { schedule: "tenants-daily" } }],
+        "platform:addons": { ...(config["platform:addons"] as object), velero: { enabled: true } },
+        "platform:backupCredentials": { accessKeyId: { secure: "v1:placeholder" }, secretAccessKey: { secure: "v1:placeholder" } },
+    };
+}
+
+/**
+ * The same stack with External Secrets on, rendered offline only: the pinned chart cannot be
+ * assembled here (docs/integration.md), so no charts directory (the render installs nothing).
+ */
+export function platformTierSecretsConfig(kubeconfig: string, context: string, chartsDirectory: string): Record<string, unknown> {
+    const { ["platform:charts"]: _charts, ...config } = platformTierConfig(kubeconfig, context, chartsDirectory);
+    return { ...config, "platform:addons": { ...(config["platform:addons"] as object), externalSecrets: { enabled: true } } };
 }
 
 export const METADATA_CIDR = "169.254.169.254/32";
