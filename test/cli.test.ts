@@ -30,6 +30,11 @@ const LIBRARIES = new Set([
     "scripts/integration/dr-drill-checks.ts",
     "scripts/integration/dr-drill-config.ts",
     "scripts/integration/dr-drill-stores.ts",
+    "scripts/integration/chart-hooks.ts",
+    "scripts/integration/tier-hooks.ts",
+    "scripts/integration/kyverno-tier.ts",
+    "scripts/integration/external-secrets-tier.ts",
+    "scripts/integration/envoy-gateway-tier.ts",
 ]);
 
 function tsUnder(dir: string): string[] {

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { validateSettings } from "../components/config";
 import { addons } from "../components/platform/addons";
+import { chartName } from "../components/versions";
 import { integrationConfig, platformTierConfig, platformTierRestoreConfig } from "../scripts/integration/stack-config";
 import { drillConfig } from "../scripts/integration/dr-drill-config";
 
@@ -21,9 +22,9 @@ describe("integration stack configs follow the schema", () => {
     });
     it("the platform tier's stacks, as installed and as restoring (with their charts at their pins in the charts directory)", () => {
         const charts = fs.mkdtempSync(path.join(os.tmpdir(), "tier-charts-"));
-        for (const addon of [addons.certManager, addons.kyverno, addons.velero]) {
-            fs.mkdirSync(path.join(charts, addon.chart.chart));
-            fs.writeFileSync(path.join(charts, addon.chart.chart, "Chart.yaml"), `name: ${addon.chart.chart}\nversion: ${addon.chart.version}\n`);
+        for (const addon of [addons.certManager, addons.envoyGateway, addons.kyverno, addons.velero]) {
+            fs.mkdirSync(path.join(charts, chartName(addon.chart)));
+            fs.writeFileSync(path.join(charts, chartName(addon.chart), "Chart.yaml"), `name: ${chartName(addon.chart)}\nversion: ${addon.chart.version}\n`);
         }
         try {
             assert.deepEqual(validateSettings(platformSettings(platformTierConfig("/tmp/kubeconfig", "integration", charts))).problems, []);

@@ -78,6 +78,15 @@ for (const stack of STACKS) {
             }
         });
 
+        it("the Gateway waits for its load balancer's address on clouds, and has no annotations at all on an adopted cluster (the API server drops an empty map: a diff on every preview)", () => {
+            for (const cluster of clustersOf(stack)) {
+                const [gateway] = ofKind(addonOf(doc, cluster.name, "envoy-gateway").children, GATEWAY);
+                const metadata = gateway.inputs.metadata as Raw;
+                if (cluster.cloud === "existing") assert.equal("annotations" in metadata, false, `${cluster.name}: ${JSON.stringify(metadata.annotations)}`);
+                else assert.deepEqual(metadata.annotations, { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" });
+            }
+        });
+
         it("the wildcard certificate comes from cert-manager (DNS-01 or the local CA), after cert-manager and not after Envoy Gateway", () => {
             for (const cluster of clustersOf(stack)) {
                 const addon = addonOf(doc, cluster.name, "envoy-gateway");

@@ -136,8 +136,10 @@ export class EnvoyGateway extends HelmAddon {
                 metadata: {
                     name: GATEWAY_NAME,
                     namespace,
-                    // Wait for the load balancer's address only where one is always provisioned.
-                    annotations: args.cluster.provisionsLoadBalancers ? { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" } : {},
+                    // Wait for the load balancer's address only where one is always provisioned. No
+                    // annotations at all otherwise: the API server drops an empty map, and `{}` would
+                    // then be a diff on every preview.
+                    ...(args.cluster.provisionsLoadBalancers ? { annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" } } : {}),
                 },
                 spec: { gatewayClassName: GATEWAY_CLASS, listeners },
                 // Declares `status` as an output (undefined inputs are not sent) so the address can be read.

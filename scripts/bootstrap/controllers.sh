@@ -113,7 +113,7 @@ flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-
 kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	tiers
 external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	tiers
 external-secrets v0.20.4 CRDs	build_external_secrets_crds	external-secrets	external-secrets-crds.yaml	tiers
-envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	-
+envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	tiers
 velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	tiers
 minio (newest served pseudo-version)	build_minio	minio	minio	tiers
 EOF

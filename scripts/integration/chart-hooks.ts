@@ -14,12 +14,13 @@ export interface HookDecision {
     readonly job: string;
     /** What the hook does upstream, and what happens to it here. */
     readonly reason: string;
-    /** The hook's work, done on this machine; absent when the hook is not run. */
-    readonly work?: () => Promise<void> | void;
+    /** The hook's work, done on this machine (given the Job, whose container says what it runs); absent when the hook is not run. */
+    readonly work?: (job: Job) => Promise<void> | void;
 }
 
-interface Job {
+export interface Job {
     metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    spec: { template: { spec: { containers: { command?: string[]; args?: string[] }[] } } };
     status?: { conditions?: { type: string; status: string }[] };
 }
 
@@ -73,7 +74,7 @@ export class ChartHooks {
                     markJob(this.cp, job, "Complete", decision.reason);
                     continue;
                 }
-                await decision.work?.();
+                await decision.work?.(job);
                 markJob(this.cp, job, "Complete", decision.reason);
                 const line = `hook ${id} (${hook}): ${decision.work ? "its work done on this machine" : "not run"}: ${decision.reason}`;
                 this.handled.set(id, line);

@@ -9,12 +9,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseCommandLine } from "../cli";
 import { LOCAL_CA_ISSUER } from "../../components/platform/cert-manager";
+import { GATEWAY_CLASS, GATEWAY_NAME } from "../../components/platform/envoy-gateway";
 import * as certManager from "./cert-manager-tier";
 import { ControlPlane, freePort, startControlPlane } from "./control-plane";
 import { assert, BIN, createPlatformStack, makeWorkDirs, pulumiCommand, requireTools, stopOnSignals, TOOLS, useEngineEnvironment } from "./engine";
 import { ChartHooks } from "./chart-hooks";
 import { checkFluxLockdown } from "./flux-lockdown";
 import { HostProcesses } from "./host-processes";
+import * as envoyGateway from "./envoy-gateway-tier";
 import * as externalSecrets from "./external-secrets-tier";
 import * as kyverno from "./kyverno-tier";
 import { phase, printOutput, say, summary } from "./phases";
@@ -31,13 +33,13 @@ The platform tier: a real kube-apiserver on 127.0.0.1 and the add-ons' controlle
 on what the platform creates (docs/integration.md). No arguments.
 `;
 
-const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml", "kyverno", "external-secrets", externalSecrets.CRDS];
+const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml", "kyverno", "external-secrets", externalSecrets.CRDS, "envoy-gateway"];
 const TENANT = "team-alpha";
 
 async function main() {
     parseCommandLine("integration-platform", USAGE, { options: {} });
     requireTools(CONTROLLERS);
-    for (const chart of ["cert-manager", "kyverno", "velero"]) assert(fs.existsSync(path.join(CHARTS, chart, "Chart.yaml")), `${CHARTS}/${chart} is missing: run bash scripts/bootstrap-tools.sh first`);
+    for (const chart of ["cert-manager", "gateway-helm", "kyverno", "velero"]) assert(fs.existsSync(path.join(CHARTS, chart, "Chart.yaml")), `${CHARTS}/${chart} is missing: run bash scripts/bootstrap-tools.sh first`);
     const dirs = makeWorkDirs("platform-tier-");
     const work = dirs.work;
     say(`work directory: ${work}`);
@@ -62,9 +64,11 @@ async function main() {
             const ip = await certManager.startWebhook(cp, BIN, controllers, await freePort(), [await freePort()], work);
             say(`webhook on ${ip}`);
         });
-        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager and Kyverno on from ${CHARTS}, charts.wait false)`, async () => {
+        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager, Envoy Gateway and Kyverno on from ${CHARTS}, charts.wait false; certgen hook done here)`, async () => {
             const { stack: s } = await createPlatformStack(STACK, dirs, command, platformTierConfig(cp.kubeconfig, cp.context, CHARTS));
-            const up = await s.up({ onOutput: printOutput, color: "never" });
+            const hooks = new ChartHooks(cp, [envoyGateway.certgenHook(cp, BIN, "gateway-helm-certgen")], say);
+            hooks.start();
+            const up = await s.up({ onOutput: printOutput, color: "never" }).finally(() => hooks.stop());
             assert(up.summary.result === "succeeded", `up: ${up.summary.result}`);
             say(`resource changes: ${JSON.stringify(up.summary.resourceChanges)}`);
             return s;
@@ -72,6 +76,10 @@ async function main() {
         await phase("cert-manager controller: the program's local CA issues a tenant certificate; the chart's webhook rejects a bad one", async () => {
             certManager.startController(cp, BIN, controllers);
             await certManager.checkIssuance(cp, controllers, LOCAL_CA_ISSUER, TENANT, work, say);
+        });
+        await phase("Envoy Gateway controller (host process): the program's GatewayClass, Gateway, route and header-size EnvoyPatchPolicy Accepted", async () => {
+            envoyGateway.startController(cp, BIN, controllers, work);
+            await envoyGateway.checkAccepted(cp, controllers, GATEWAY_CLASS, GATEWAY_NAME, say);
         });
         const kyvernoPort = await freePort();
         await phase("Kyverno admission controller (host process, webhooks by URL): the program's policies refuse a non-compliant tenant pod, admit a compliant one", async () => {

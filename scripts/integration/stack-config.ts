@@ -45,6 +45,7 @@ export function integrationConfig(kubeconfig: string, context: string): Record<s
  * The platform tier's stack: local defaults, the add-ons whose charts install without a
  * kubelet on, from the assembled charts, releases not waiting for pods (none can start).
  * Kyverno enforces (a user setting; local's default is Audit) so that the tier sees a refusal.
+ * Envoy Gateway's pre-install certgen hook is done on this machine (tier-hooks.ts).
  */
 export function platformTierConfig(kubeconfig: string, context: string, chartsDirectory: string): Record<string, unknown> {
     return {
@@ -52,7 +53,7 @@ export function platformTierConfig(kubeconfig: string, context: string, chartsDi
         "platform:environment": "local",
         "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
         "platform:charts": { directory: chartsDirectory, wait: false },
-        "platform:addons": { ...addonsOff, certManager: { enabled: true }, kyverno: { enabled: true, validationFailureAction: "Enforce" } },
+        "platform:addons": { ...addonsOff, certManager: { enabled: true }, envoyGateway: { enabled: true }, kyverno: { enabled: true, validationFailureAction: "Enforce" } },
         "platform:tenants": [{ name: "team-alpha", groups: { edit: { existing: ["team-alpha-developers"] } } }],
     };
 }
@@ -69,7 +70,7 @@ export function platformTierRestoreConfig(kubeconfig: string, context: string, c
         ...config,
         "platform:clusters": [{ ...cluster, backup: { endpoint: "http://127.0.0.1:9000", bucket: "velero" }, restore: { schedule: "tenants-daily" } }],
         "platform:addons": { ...(config["platform:addons"] as object), velero: { enabled: true } },
-        "platform:backupCredentials": { accessKeyId: { secure: "v1:placeholder" }, secretAccessKey: { secure: "v1:placeholder" } },
+        "platform:backupCredentials": { accessKeyId: "placeholder", secretAccessKey: "placeholder-secret" },
     };
 }
 
