@@ -70,7 +70,8 @@ export function platformTierRestoreConfig(kubeconfig: string, context: string, c
         ...config,
         "platform:clusters": [{ ...cluster, backup: { endpoint: "http://127.0.0.1:9000", bucket: "velero" }, restore: { schedule: "tenants-daily" } }],
         "platform:addons": { ...(config["platform:addons"] as object), velero: { enabled: true } },
-        "platform:backupCredentials": { accessKeyId: "placeholder", secretAccessKey: "placeholder-secret" },
+        // `secure:` as in a stack file, so that the render reads them as secrets (their values never matter).
+        "platform:backupCredentials": { accessKeyId: { secure: "v1:placeholder" }, secretAccessKey: { secure: "v1:placeholder" } },
     };
 }
 
