@@ -11,10 +11,9 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as storageEnums from "@pulumi/azure-native/types/enums/storage";
-import * as keyvaultEnums from "@pulumi/azure-native/types/enums/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ACCESS_LOG_DAYS } from "../backup-retention";
-import { roleDefinitionId } from "./azure-identity";
+import { KEY_ROTATION_POLICY, roleDefinitionId } from "./azure-keys";
 import { shortHash } from "./shared";
 
 /** Key Vault names are global, 3-24 characters: `kvbk-` keeps it apart from the secret vaults. */
@@ -89,13 +88,7 @@ export function accountKey(name: string, at: Place, opts: pulumi.CustomResourceO
             properties: {
                 kty: "RSA",
                 keySize: 3072,
-                rotationPolicy: {
-                    attributes: { expiryTime: "P1Y" },
-                    lifetimeActions: [
-                        { action: { type: keyvaultEnums.KeyRotationPolicyActionType.Rotate }, trigger: { timeAfterCreate: "P90D" } },
-                        { action: { type: keyvaultEnums.KeyRotationPolicyActionType.Notify }, trigger: { timeBeforeExpiry: "P30D" } },
-                    ],
-                },
+                rotationPolicy: KEY_ROTATION_POLICY,
             },
         },
         opts,

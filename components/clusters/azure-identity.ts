@@ -9,24 +9,9 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { Provider } from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { IdentityGrant } from "../types";
+import { AZURE_ROLES, roleDefinitionId } from "./azure-keys";
 import { AzureClusterData, containerScope } from "./azure-storage";
 import { CloudIdentity } from "./identity-book";
-
-/** Built-in role definition ids (the same in every tenant). */
-export const AZURE_ROLES = {
-    storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-    dnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
-    keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
-    keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
-    /** Wrap and unwrap only: what Azure Storage needs of a customer-managed key. */
-    keyVaultCryptoServiceEncryptionUser: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
-    keyVaultContributor: "f25e0fa2-a7c8-4377-a976-54943a77a395",
-    networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
-} as const;
-
-export const roleDefinitionId = (subscriptionId: string, role: keyof typeof AZURE_ROLES) =>
-    `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES[role]}`;
 
 /** The token audience Entra ID expects from federated Kubernetes service accounts. */
 export const AZURE_TOKEN_AUDIENCE = "api://AzureADTokenExchange";

@@ -9,13 +9,13 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import { Provider } from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import * as containerserviceEnums from "@pulumi/azure-native/types/enums/containerservice";
-import * as keyvaultEnums from "@pulumi/azure-native/types/enums/keyvault";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { AZURE_DNS_ZONE_ID, ClusterConfig } from "../config";
 import { BackupStorage, CloudGroups, GatewayDns, ServiceAccountRef, serviceAccountSelector, TenantAccess, TenantRole, WorkloadIdentity } from "../types";
-import { azureIdentity, AzureIdentityArgs, roleDefinitionId } from "./azure-identity";
+import { azureIdentity, AzureIdentityArgs } from "./azure-identity";
+import { KEY_ROTATION_POLICY, roleDefinitionId } from "./azure-keys";
 import { agentPools, inlineSystemPool, poolSettings } from "./azure-pools";
 import { privateNetwork, vaultNetwork } from "./azure-private";
 import { AzureClusterData } from "./azure-storage";
@@ -112,13 +112,7 @@ export class AksCluster extends BaseCluster<"azure", AksClusterArgs> {
                 properties: {
                     kty: "RSA",
                     keySize: 2048,
-                    rotationPolicy: {
-                        attributes: { expiryTime: "P1Y" },
-                        lifetimeActions: [
-                            { action: { type: keyvaultEnums.KeyRotationPolicyActionType.Rotate }, trigger: { timeAfterCreate: "P90D" } },
-                            { action: { type: keyvaultEnums.KeyRotationPolicyActionType.Notify }, trigger: { timeBeforeExpiry: "P30D" } },
-                        ],
-                    },
+                    rotationPolicy: KEY_ROTATION_POLICY,
                 },
             },
             // Losing this key makes every secret in etcd unreadable.
