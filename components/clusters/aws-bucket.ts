@@ -68,7 +68,7 @@ export function settledBucket(name: string, bucketName: string, at: At, settings
             ...at,
             rules: [
                 {
-                    id: "expire-noncurrent-versions",
+                    id: settings.expireAfterDays ? "expire-logs" : "expire-noncurrent-versions",
                     status: "Enabled",
                     filter: {},
                     ...expire,
