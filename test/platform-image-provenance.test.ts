@@ -10,6 +10,7 @@
  * CLI against a local registry (docs/platform.md), not here: this tier has no registry.
  */
 import { strict as assert } from "assert";
+import { createHash, createPublicKey } from "crypto";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
 import { validateSettings } from "../components/config";
 import { loadStackSettings } from "./mocks";
@@ -18,7 +19,7 @@ import { addonOf, clustersOf, environmentOf, kindNamed, Raw, renderStack, STACKS
 const POLICY = "kyverno.io/v1:ClusterPolicy";
 const GITHUB = "https://token.actions.githubusercontent.com";
 const expectedAction: Record<string, string> = { local: "Audit", staging: "Audit", production: "Enforce" };
-const UPSTREAM_RULES = ["upstream-flux", "upstream-external-secrets", "upstream-falco", "upstream-falcoctl", "upstream-prometheus-operator", "upstream-kyverno"];
+const UPSTREAM_RULES = ["upstream-cert-manager", "upstream-flux", "upstream-external-secrets", "upstream-falco", "upstream-falcoctl", "upstream-prometheus-operator", "upstream-kyverno"];
 const UNCHECKED = ["kube-system", "kube-public", "kube-node-lease", "kyverno"];
 
 /** Kyverno's normalised form of an image reference (docker.io and library/ added, tag latest when none). */
@@ -101,9 +102,24 @@ describe("platform: image provenance (verify-image-signatures)", () => {
                 // Kyverno's signatures sit in a separate repository (COSIGN_REPOSITORY of its release workflow).
                 const [kyverno] = verifiersFor(policy, "reg.kyverno.io/kyverno/kyverno:v1.19.0");
                 assert.equal(kyverno.entry.attestors[0].entries[0].repository, "ghcr.io/kyverno/signatures");
-                for (const unsigned of ["docker.io/envoyproxy/gateway:v1.9.0", "velero/velero:v1.18.1", "velero/velero-plugin-for-aws:v1.14.2", "quay.io/prometheus/prometheus:v3.14.0-distroless", "quay.io/jetstack/cert-manager-controller:v1.21.1", "docker.io/grafana/grafana:13.2.0-distroless"]) {
-                    assert.deepEqual(verifiersFor(policy, unsigned), [], `${unsigned}: its upstream does not sign keylessly at our pin`);
+                for (const unsigned of ["docker.io/envoyproxy/gateway:v1.9.0", "velero/velero:v1.18.1", "velero/velero-plugin-for-aws:v1.14.2", "quay.io/prometheus/prometheus:v3.14.0-distroless", "docker.io/grafana/grafana:13.2.0-distroless"]) {
+                    assert.deepEqual(verifiersFor(policy, unsigned), [], `${unsigned}: its upstream does not sign at our pin`);
                 }
+            });
+
+            it("cert-manager's images need its release key's sha512 signature (no transparency log): the key cert-manager.io publishes", () => {
+                const policy = policyOn(clustersOf(stack)[0].name);
+                for (const component of ["controller", "webhook", "cainjector", "startupapicheck", "acmesolver"]) {
+                    const found = verifiersFor(policy, `quay.io/jetstack/cert-manager-${component}:v1.21.1`);
+                    assert.deepEqual(found.map((v) => [v.rule, v.entry.type]), [["upstream-cert-manager", "Cosign"]], component);
+                    const [entry] = (found[0].entry.attestors as Raw[])[0].entries as Raw[];
+                    assert.equal(entry.signatureAlgorithm, "sha512");
+                    assert.deepEqual([entry.keys.rekor.ignoreTlog, entry.keys.ctlog.ignoreSCT, entry.keyless], [true, true, undefined]);
+                    // sha256 of static/public-keys/cert-manager-pubkey-2021-09-20.pem in cert-manager/website (1fe9d92), an RSA 4096 key.
+                    assert.equal(createHash("sha256").update(entry.keys.publicKeys).digest("hex"), "62151ffda7bb5350367480750ff1cb75d53f0f83baca524044e5274aa83b63a6");
+                    assert.equal(createPublicKey(entry.keys.publicKeys).asymmetricKeyDetails?.modulusLength, 4096);
+                }
+                assert.deepEqual(verifiersFor(policy, "quay.io/jetstack/other:v1"), [], "only cert-manager's own images");
             });
         });
     }

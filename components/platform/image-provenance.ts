@@ -24,15 +24,13 @@ export const PUBLIC_REKOR = "https://rekor.sigstore.dev";
  */
 export type SignatureFormat = "Cosign" | "SigstoreBundle";
 
-export interface UpstreamSigner {
+interface UpstreamRelease {
     /** The add-on whose chart deploys these images. */
     readonly addon: AddonKey;
     /** Rule name suffix, unique. */
     readonly name: string;
     /** Kyverno image patterns (matched against the normalised reference: `docker.io/` added). */
     readonly images: readonly string[];
-    /** Certificate subject (SAN) of the release workflow, a Go regexp, anchored. */
-    readonly subjectRegExp: string;
     /** Where the signatures live, when not next to the image (COSIGN_REPOSITORY). */
     readonly signatureRepository?: string;
     readonly format: SignatureFormat;
@@ -41,15 +39,54 @@ export interface UpstreamSigner {
 }
 
 /**
- * The upstreams that sign keylessly, at our chart pins (versions.ts). Unsigned at our pins, so
- * admitted on the chart pin alone: Envoy Gateway v1.9.0 and Envoy (release.yaml has no cosign
- * step), Velero v1.18.1 and its plugins v1.14.2 (no cosign anywhere in their workflows),
- * Prometheus, Alertmanager, node-exporter, Grafana, k8s-sidecar, kube-webhook-certgen.
- * cert-manager signs with a static Cloud KMS key, not keylessly: verifying it needs its PEM
- * (cert-manager.io/public-keys/cert-manager-pubkey-2021-09-20.pem), which no source reachable
- * here holds, so it is not pinned here (docs/platform.md says how to add it).
+ * Who signs: a release workflow keylessly (its certificate subject, a Go regexp, anchored), or
+ * a static key (the upstream's PEM public key and the digest its signatures use; not in Rekor).
+ */
+type UpstreamIdentity =
+    | { readonly subjectRegExp: string; readonly publicKey?: undefined }
+    | { readonly publicKey: { readonly pem: string; readonly signatureAlgorithm: "sha256" | "sha512" }; readonly subjectRegExp?: undefined };
+
+export type UpstreamSigner = UpstreamRelease & UpstreamIdentity;
+
+/**
+ * cert-manager's release signing key (RSA 4096, held in Google Cloud KMS; images since v1.8.0
+ * are signed with it, sha512, without a transparency-log entry). Served at
+ * https://cert-manager.io/public-keys/cert-manager-pubkey-2021-09-20.pem; copied from the
+ * website's source, cert-manager/website static/public-keys/cert-manager-pubkey-2021-09-20.pem
+ * (commit 1fe9d923d1c427c2de1ea1bd91cadc8088dfc6a2). A new key would get a new dated file there.
+ */
+export const CERT_MANAGER_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAsZZKaaIRjOpzbiWYIDKO
+yry9XGBqAfve1iOGmt5VO1jpjNoEseT6zewozHfWTM7osxayy2WjN8G+QV39MlT3
+Vxo91/31g+Zcq8KcvxG+iB8GRaD9pNgLmghorv+eYDiPYMO/+fhsLImyG5WEoPct
+MeCBD7umZ/A2t96U9DQxVDqQbTHlsNludno1p1wsgRnfUM3QHexNljDvJg5FcDMo
+dCpVLpRNvbw0lbJVfybJ4siJ5o/MmXzy0QCJpw+yMIqvqMc8qgKJ1yooJtuTVF4t
+4/luP+EG/oVIiSWCFeRMqYdbJ3R+CJi+4LN7vFNYQM1Q/NwOB52RteaR7wnqmcBz
+qSYK32MM8xdPCQ5tioWwnPTRbPZuzsZsRmJsKBO9JUrBYdDntZX1xY5g4QNSufxi
+QgJgJSU7E4VGMvagEzB1JzvOr6A/qNFCO1Z6JsA3jw3cJLV1rSHfxqfSXBACTLDf
+6bOPWRILRKydTJA6uLKNKmo1/nFm3jvd5tHKOjy4VAQLJ/Vx9wBsAAiLa+06veun
+Oz3AJ9sNh3wLp21RL11u9TuOKRBipE/TYsBYp8jpIyWPXDSV+JcD/TZqoT8y0Z6S
+0damfUmspuK9DTQFL2crpeaqJSG9RA+OuPZLxGD1IMURTsPJB7kXhPtmceeirBnw
+sVcRHHDitVt8oO/x4Wus1c0CAwEAAQ==
+-----END PUBLIC KEY-----
+`;
+
+/**
+ * The upstreams that sign, at our chart pins (versions.ts): keylessly, or (cert-manager) with
+ * a static key. Unsigned at our pins, so admitted on the chart pin alone: Envoy Gateway v1.9.0
+ * and Envoy (release.yaml has no cosign step), Velero v1.18.1 and its plugins v1.14.2 (no
+ * cosign anywhere in their workflows), Prometheus, Alertmanager, node-exporter, Grafana,
+ * k8s-sidecar, kube-webhook-certgen.
  */
 export const UPSTREAM_SIGNERS: readonly UpstreamSigner[] = [
+    {
+        addon: "certManager",
+        name: "cert-manager",
+        images: ["quay.io/jetstack/cert-manager-*"],
+        publicKey: { pem: CERT_MANAGER_PUBLIC_KEY, signatureAlgorithm: "sha512" },
+        format: "Cosign",
+        evidence: "cert-manager.io docs/installation/code-signing: every image since v1.8.0 verifies with `cosign verify --signature-digest-algorithm sha512 --insecure-ignore-tlog --key cert-manager-pubkey-2021-09-20.pem quay.io/jetstack/cert-manager-<component>:<tag>` (acmesolver, cainjector, controller, startupapicheck, webhook)",
+    },
     {
         addon: "flux",
         name: "flux",
@@ -162,7 +199,8 @@ export function imageSignatureRules(settings: ImageSignatureSettings, excluded: 
     });
     const platform = settings.platform
         ? UPSTREAM_SIGNERS.map((u) => {
-              const entry = { ...keylessEntry(GITHUB_ACTIONS_ISSUER, u.subjectRegExp), ...(u.signatureRepository ? { repository: u.signatureRepository } : {}) };
+              const signer = u.publicKey ? { ...keyEntry(u.publicKey.pem, false), signatureAlgorithm: u.publicKey.signatureAlgorithm } : keylessEntry(GITHUB_ACTIONS_ISSUER, u.subjectRegExp);
+              const entry = { ...signer, ...(u.signatureRepository ? { repository: u.signatureRepository } : {}) };
               return rule(`upstream-${u.name}`, [verification(action, u.images, [entry], u.format)]);
           })
         : [];
