@@ -1,5 +1,6 @@
 /**
- * The integration tier (`npm run test:integration`): the real Pulumi engine, the real
+ * The tenancy tier (`npm run test:integration:tenancy`, the first of `npm run test:integration`):
+ * the real Pulumi engine, the real
  * Kubernetes provider and a real API server on 127.0.0.1, nothing from the network.
  *
  * Tools come from .tools/bin (scripts/bootstrap-tools.sh). pulumi-language-nodejs cannot
@@ -23,9 +24,9 @@ import { phase, printOutput, say, summary } from "./phases";
 
 const STACK = "integration";
 
-const USAGE = `usage: npm run test:integration
+const USAGE = `usage: npm run test:integration:tenancy
 
-The integration tier: a real kube-apiserver on 127.0.0.1, the real Pulumi engine and
+The tenancy tier: a real kube-apiserver on 127.0.0.1, the real Pulumi engine and
 Kubernetes provider from .tools/bin (bash scripts/bootstrap-tools.sh first), up, checks,
 zero-diff re-run, one change, the policy pack, destroy (docs/integration.md). No arguments.
 `;
