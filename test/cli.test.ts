@@ -105,11 +105,12 @@ describe("render at the terminal", () => {
         // Then the backup stores' trail and keys, all protected (+1 type, s3 BucketLogging): AWS 20 (per bucket, primary and
         // copy: a KMS key and alias, a log bucket with its 6 settings, the logging), Azure 6 (workspace, diagnostic setting,
         // key vault, key, identity, role assignment), GCP 10 (per bucket: key ring, key, agent grant, log bucket, writer grant).
-        assert.equal(lines[0], "stack production: 472 resources, 83 protected, 117 types");
+        // Then the private endpoint of prod-azure-weu's backup copy (2 by URN: endpoint `-pe-backup-blob-secondary` and its zone group).
+        assert.equal(lines[0], "stack production: 474 resources, 83 protected, 117 types");
         assert.deepEqual(lines.slice(2, 6).map((l) => l.trim().split(/\s+/)), [
             ["cluster", "resources", "protected"],
             ["prod-aws-use1", "206", "43"],
-            ["prod-azure-weu", "133", "18"],
+            ["prod-azure-weu", "135", "18"],
             ["prod-gcp-euw4", "133", "22"],
         ]);
         assert.ok(lines.includes("         31  kubernetes:core/v1:Namespace"), run.stdout);

@@ -143,6 +143,8 @@ describe("Azure data off the internet", () => {
         const data = `${SUB}/rg-prod-azure-weu-data/providers`;
         assert.deepEqual(endpoints.sort(), [
             ["pe-backup-blob", "blob", `${data}/Microsoft.Storage/storageAccounts/stvelero2795a1bf71ee`],
+            // The account's copy in the paired region (test/backup-copy-private.test.ts).
+            ["pe-backup-blob-secondary", "blob_secondary", `${data}/Microsoft.Storage/storageAccounts/stvelero2795a1bf71ee`],
             ["pe-secrets-platform", "vault", `${data}/Microsoft.KeyVault/vaults/${(one(doc, "azure-native:keyvault:Vault", "prod-azure-weu-secrets-platform").inputs.vaultName as string)}`],
             ["pe-secrets-tenants-team-alpha", "vault", `${data}/Microsoft.KeyVault/vaults/${(one(doc, "azure-native:keyvault:Vault", "prod-azure-weu-secrets-tenants-team-alpha").inputs.vaultName as string)}`],
         ]);
@@ -152,7 +154,7 @@ describe("Azure data off the internet", () => {
             assert.deepEqual(link.inputs.virtualNetwork, { id: `${SUB}/rg-prod-azure-weu/providers/Microsoft.Network/virtualNetworks/vnet-prod-azure-weu` });
             assert.equal(link.inputs.registrationEnabled, false);
         }
-        assert.equal(typed(doc, "azure-native:network:PrivateDnsZoneGroup").length, 3);
+        assert.equal(typed(doc, "azure-native:network:PrivateDnsZoneGroup").length, 4);
     });
 
     it("production: the API server joins the VNet and its KMS plugin reaches the key vault privately", () => {

@@ -12,14 +12,21 @@ import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as pulumi from "@pulumi/pulumi";
 import { subnetCidr } from "./shared";
 
-/** What a private endpoint connects to: a Key Vault or a storage account's blob service. */
-export type PrivateLinkTarget = "vault" | "blob";
+/**
+ * What a private endpoint connects to (its group id): a Key Vault, a storage account's blob
+ * service, or the read-only copy of it that a read-access geo-redundant account keeps in the
+ * paired region (`<account>-secondary.blob.core.windows.net`, reached through its own endpoint).
+ */
+export type PrivateLinkTarget = "vault" | "blob" | "blob_secondary";
 
 /** Azure public cloud's private link zones (Azure China and Government use others). */
-export const PRIVATE_ZONES: Record<PrivateLinkTarget, string> = {
+export const PRIVATE_ZONES = {
     vault: "privatelink.vaultcore.azure.net",
     blob: "privatelink.blob.core.windows.net",
 };
+type PrivateZoneKey = keyof typeof PRIVATE_ZONES;
+/** The zone each target's record goes in: the copy's `<account>-secondary` sits next to `<account>`. */
+const ZONE_OF: Record<PrivateLinkTarget, PrivateZoneKey> = { vault: "vault", blob: "blob", blob_secondary: "blob" };
 
 export interface PrivateLinksArgs {
     readonly resourceGroupName: pulumi.Input<string>;
@@ -30,7 +37,7 @@ export interface PrivateLinksArgs {
 }
 
 export class PrivateLinks {
-    private readonly zones = new Map<PrivateLinkTarget, privatedns.PrivateZone>();
+    private readonly zones = new Map<PrivateZoneKey, privatedns.PrivateZone>();
 
     constructor(
         private readonly name: string,
@@ -38,8 +45,8 @@ export class PrivateLinks {
         private readonly opts: pulumi.CustomResourceOptions,
     ) {}
 
-    /** The zone for `target`, linked to the cluster's VNet (created once). */
-    private zone(target: PrivateLinkTarget): privatedns.PrivateZone {
+    /** The zone `target`'s records go in, linked to the cluster's VNet (created once). */
+    private zone(target: PrivateZoneKey): privatedns.PrivateZone {
         const existing = this.zones.get(target);
         if (existing) return existing;
         const zone = new privatedns.PrivateZone(`${this.name}-zone-${target}`, { privateZoneName: PRIVATE_ZONES[target], resourceGroupName: this.args.resourceGroupName, location: "global" }, this.opts);
@@ -83,7 +90,7 @@ export class PrivateLinks {
                 privateDnsZoneGroupName: "default",
                 privateEndpointName: endpoint.name,
                 resourceGroupName: this.args.resourceGroupName,
-                privateDnsZoneConfigs: [{ name: target, privateDnsZoneId: this.zone(target).id }],
+                privateDnsZoneConfigs: [{ name: target, privateDnsZoneId: this.zone(ZONE_OF[target]).id }],
             },
             this.opts,
         );

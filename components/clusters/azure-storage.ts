@@ -75,9 +75,14 @@ export class AzureClusterData {
         return { ...common, ...this.copyOf(common.config, container, copyRegion), bucket: container, resources: [] };
     }
 
-    /** Azure replicates the whole account to the pair; the secondary endpoint serves reads only. */
-    private copyOf(config: { storageAccount: string }, container: string, copyRegion: string | undefined) {
-        return copyRegion ? { copy: { bucket: container, config: { ...config, storageAccountURI: `https://${config.storageAccount}-secondary.blob.core.windows.net` } } } : {};
+    /**
+     * Azure replicates the whole account to the pair; the secondary endpoint serves reads only. With
+     * `reachable` (its private endpoint's DNS zone group), a location on the copy waits for its record.
+     */
+    private copyOf(config: { storageAccount: string }, container: string, copyRegion: string | undefined, reachable?: pulumi.CustomResource) {
+        const url = `https://${config.storageAccount}-secondary.blob.core.windows.net`;
+        const storageAccountURI = reachable ? pulumi.all([url, reachable.id]).apply(([u]) => u) : url;
+        return copyRegion ? { copy: { bucket: container, config: { ...config, storageAccountURI } } } : {};
     }
 
     private storageOf(stack: string, cluster: string, subscriptionId: string) {
@@ -111,7 +116,6 @@ export class AzureClusterData {
             : this.args.production
               ? storageEnums.SkuName.Standard_ZRS
               : storageEnums.SkuName.Standard_LRS;
-        const copy = this.copyOf(common.config, container, this.args.copyRegion);
         const opts = this.options();
         const group = this.resourceGroup();
         const place = { stack, cluster: this.cluster, subscriptionId, location: this.args.location, tenantId: this.args.tenantId, groupName: group.name };
@@ -137,6 +141,10 @@ export class AzureClusterData {
             { ...opts, dependsOn: key ? [key.ready] : [] },
         );
         this.args.privateLinks?.endpoint("backup-blob", accountResource.id, "blob");
+        // The copy in the paired region has an address of its own, refused on the internet like the
+        // primary's: a restore from it (restore.fromCopy) reads through a second endpoint.
+        const secondary = this.args.copyRegion ? this.args.privateLinks?.endpoint("backup-blob-secondary", accountResource.id, "blob_secondary") : undefined;
+        const copy = this.copyOf(common.config, container, this.args.copyRegion, secondary);
         const properties = new storage.BlobServiceProperties(
             `${this.name}-backup`,
             {
