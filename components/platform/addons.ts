@@ -17,78 +17,28 @@
  * Each `load` requires its add-on's component only when a Platform is built.
  */
 import { z } from "zod";
-import type { ClusterConfig, PlatformConfig } from "../config";
-import type { AddonsConfig, ChartsConfig } from "../config-schema";
 import type { GuardedValue } from "../chart-values";
 import { addonSettings, byEnv, Environment, gitRepository, labelKey, quantityOr } from "../config-fields";
-import type { ClusterGap } from "../clusters/gaps";
-import type { BackupSource, PlatformCluster } from "../types";
-import { ChartPin, chartName, charts } from "../versions";
+import { chartName, charts } from "../versions";
+import type { AddonDeclaration } from "./addon-declaration";
 import { imageSignatureSettings } from "./image-provenance";
 
-export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+export type { AddonContext, AddonDeclaration, PodSecurityLevel, ScrapeTarget } from "./addon-declaration";
 
-/** What every add-on's `install` gets: the cluster, its config entry and the stack's settings. */
-export interface AddonContext {
-    readonly cluster: PlatformCluster;
-    readonly clusterConfig: ClusterConfig;
-    /** This cluster's add-on settings: the stack's, with the cluster's own over them (`addonsFor`). */
-    readonly addons: AddonsConfig;
-    /** `platform:charts`: where every add-on's chart comes from, and whether its release waits. */
-    readonly charts: ChartsConfig;
-    readonly secrets: PlatformConfig["secrets"];
-    /** The cluster's config has a `restore` block (platform/index.ts, rebuild mode). */
-    readonly restoring: boolean;
-    /** The other cluster's store that `restore.source` names (config.ts resolved it). Default: none. */
-    readonly backupSource?: BackupSource;
-    /** The domain the shared Gateway serves: the cluster's `dns.domain`, or `<cluster>.localhost`. */
-    readonly domain: string;
-}
-
-/**
- * A metrics endpoint of an add-on's pods, scraped by a PodMonitor the monitoring add-on owns.
- * Not the charts' own ServiceMonitors: those are the monitoring CRDs' kinds, so Helm would
- * refuse each chart until kube-prometheus-stack had installed, and the add-ons could no longer
- * install in parallel (or without monitoring).
- */
-export interface ScrapeTarget {
-    /** The PodMonitor's name (its series carry `job="monitoring/<job>"`). */
-    readonly job: string;
-    /** Labels of the pods that serve it, in the add-on's namespace (the chart's, or the controller's for pods it creates). */
-    readonly podLabels: Readonly<Record<string, string>>;
-    /** The container port's name. */
-    readonly port: string;
-    /** Default: /metrics. */
-    readonly path?: string;
-}
-
-export interface AddonDeclaration {
-    /** Its file in this folder, without `.ts`; also its component's name, `<cluster>-platform-<file>` (URNs: never renamed). */
-    readonly file: string;
-    /** Its name for people (docs). */
-    readonly title: string;
-    /** The namespace it installs into: reserved, never a tenant's. */
-    readonly namespace: string;
-    /** Chart and exact version, from versions.ts. The Helm release is named after the chart. */
-    readonly chart: ChartPin;
-    /** Pod Security Admission level enforced on its namespace. */
-    readonly podSecurity: PodSecurityLevel;
-    /** Tenants' pods accept connections from its namespace (Prometheus scraping them, the Gateway's proxies forwarding to them). */
-    readonly tenantIngress: boolean;
-    /** Its block under `platform:addons` (and `clusters[].addons`), per environment; the schema adds `values`. */
-    readonly settings: (env: Environment) => z.ZodObject;
-    /**
-     * Chart values a stack's `values` may not set, beyond pod security (every add-on's, in
-     * chart-values.ts): the keys its identity, exclusions, backups or pins rest on.
-     */
-    readonly guardedValues: readonly GuardedValue[];
-    /** Its metrics endpoints that the platform scrapes (alert-rules.ts uses their series); `[]` for none. */
-    readonly scrape: readonly ScrapeTarget[];
-    /** Installs only on clusters with this gap (clusters/gaps.ts: what the cloud does not do itself). Default: every cluster. */
-    readonly fills?: ClusterGap;
-    /** Its component module (`install`), loaded when a Platform is built. */
-    readonly load: () => unknown;
-}
+/** Reasons several guarded keys share, named once so they cannot drift apart. */
+const WHY = {
+    podLabel: "Azure workload identity needs the platform's pod label",
+    webhookExclusions: "the webhook's namespace exclusions are the platform's",
+    backupLocations: "backup locations are the platform's",
+    snapshotLocations: "snapshot locations are the platform's",
+    clusterWideOperator: "the ClusterSecretStore and every tenant's SecretStore need a cluster-wide operator",
+    rulesArtifact: "the rules artifact is pinned in versions.ts and never followed",
+    alertRules: "Prometheus must load the platform's alert rules",
+    grafanaAdmin: "Grafana's admin credentials come from platform:grafanaAdminPassword, through a Secret",
+    ownNodeGroups: "it scales exactly the node groups tagged as this cluster's",
+};
+/** One guarded key per path, all for the same reason. */
+const guard = (why: string, ...paths: string[]): GuardedValue[] => paths.map((path) => ({ path, why }));
 
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: this table must load without Pulumi (see above) */
 export const addons = {
@@ -109,10 +59,9 @@ export const addons = {
             }),
         guardedValues: [
             { path: "serviceAccount", why: "its workload identity (DNS-01 in the cluster's zone) is bound to this service account and its annotations" },
-            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
+            { path: "podLabels", why: WHY.podLabel },
             { path: "crds", why: "the CRDs stay when the release goes (crds.keep), or every Certificate would go with them" },
-            { path: "webhook.validatingWebhookConfiguration.namespaceSelector", why: "the webhook's namespace exclusions are the platform's" },
-            { path: "webhook.mutatingWebhookConfiguration.namespaceSelector", why: "the webhook's namespace exclusions are the platform's" },
+            ...guard(WHY.webhookExclusions, "webhook.validatingWebhookConfiguration.namespaceSelector", "webhook.mutatingWebhookConfiguration.namespaceSelector"),
         ],
         load: () => require("./cert-manager") as typeof import("./cert-manager"),
     },
@@ -128,13 +77,12 @@ export const addons = {
         settings: (env: Environment) => addonSettings({ hourlyBackups: z.boolean().default(env === "production") }),
         guardedValues: [
             { path: "serviceAccount.server", why: "its workload identity (read-write on this cluster's bucket only) is bound to this service account and its annotations" },
-            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
+            { path: "podLabels", why: WHY.podLabel },
             { path: "credentials", why: "backups authenticate with workload identity or the per-location secret, never a chart-wide key" },
-            { path: "configuration.backupStorageLocation", why: "backup locations are the platform's (BackupStorageLocation resources, docs/disaster-recovery.md)" },
-            { path: "configuration.volumeSnapshotLocation", why: "snapshot locations are the platform's" },
-            { path: "configuration.defaultBackupStorageLocation", why: "backup locations are the platform's" },
-            { path: "backupsEnabled", why: "backup locations are the platform's" },
-            { path: "snapshotsEnabled", why: "snapshot locations are the platform's" },
+            { path: "configuration.backupStorageLocation", why: `${WHY.backupLocations} (BackupStorageLocation resources, docs/disaster-recovery.md)` },
+            { path: "configuration.volumeSnapshotLocation", why: WHY.snapshotLocations },
+            ...guard(WHY.backupLocations, "configuration.defaultBackupStorageLocation", "backupsEnabled"),
+            { path: "snapshotsEnabled", why: WHY.snapshotLocations },
             { path: "initContainers", why: "the cloud plugin images are pinned in versions.ts" },
         ],
         load: () => require("./velero") as typeof import("./velero"),
@@ -175,9 +123,8 @@ export const addons = {
         settings: () => addonSettings({ secretPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*\/$/, "must end with '/', e.g. platform/").default("platform/") }),
         guardedValues: [
             { path: "serviceAccount", why: "its workload identity (the secret prefix only) is bound to this service account and its annotations" },
-            { path: "podLabels", why: "Azure workload identity needs the platform's pod label" },
-            { path: "scopedNamespace", why: "the ClusterSecretStore and every tenant's SecretStore need a cluster-wide operator" },
-            { path: "scopedRBAC", why: "the ClusterSecretStore and every tenant's SecretStore need a cluster-wide operator" },
+            { path: "podLabels", why: WHY.podLabel },
+            ...guard(WHY.clusterWideOperator, "scopedNamespace", "scopedRBAC"),
             { path: "leaderElect", why: "two replicas without leader election would both reconcile every secret" },
         ],
         load: () => require("./external-secrets") as typeof import("./external-secrets"),
@@ -195,8 +142,7 @@ export const addons = {
         guardedValues: [
             { path: "driver", why: "modern eBPF: no kernel module built or downloaded on the nodes" },
             { path: "customRules", why: "the platform's rules (falco-rules.ts)" },
-            { path: "falcoctl.artifact", why: "the rules artifact is pinned in versions.ts and never followed" },
-            { path: "falcoctl.config.artifact", why: "the rules artifact is pinned in versions.ts and never followed" },
+            ...guard(WHY.rulesArtifact, "falcoctl.artifact", "falcoctl.config.artifact"),
         ],
         load: () => require("./falco") as typeof import("./falco"),
     },
@@ -229,12 +175,10 @@ export const addons = {
         guardedValues: [
             { path: "prometheus.prometheusSpec.retention", why: "set addons.monitoring.retention (or clusters[].addons.monitoring.retention) instead" },
             { path: "prometheus.prometheusSpec.storageSpec", why: "set addons.monitoring.storageSize (or clusters[].addons.monitoring.storageSize) instead" },
-            { path: "prometheus.prometheusSpec.ruleSelector", why: "Prometheus must load the platform's alert rules" },
-            { path: "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues", why: "Prometheus must load the platform's alert rules" },
+            ...guard(WHY.alertRules, "prometheus.prometheusSpec.ruleSelector", "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues"),
             { path: "fullnameOverride", why: "the platform's objects name the chart's services" },
             { path: "grafana.fullnameOverride", why: "Grafana's route names its service" },
-            { path: "grafana.admin", why: "Grafana's admin credentials come from platform:grafanaAdminPassword, through a Secret" },
-            { path: "grafana.adminUser", why: "Grafana's admin credentials come from platform:grafanaAdminPassword, through a Secret" },
+            ...guard(WHY.grafanaAdmin, "grafana.admin", "grafana.adminUser"),
             { path: "grafana.adminPassword", why: "a password in chart values would sit in the release in plain text; set the secret platform:grafanaAdminPassword" },
         ],
         load: () => require("./monitoring") as typeof import("./monitoring"),
@@ -277,9 +221,7 @@ export const addons = {
         settings: () => addonSettings({}),
         guardedValues: [
             { path: "rbac.serviceAccount", why: "its workload identity (this cluster's node groups only) is bound to this service account and its annotations" },
-            { path: "autoDiscovery", why: "it scales exactly the node groups tagged as this cluster's" },
-            { path: "autoscalingGroups", why: "it scales exactly the node groups tagged as this cluster's" },
-            { path: "cloudProvider", why: "it scales exactly the node groups tagged as this cluster's" },
+            ...guard(WHY.ownNodeGroups, "autoDiscovery", "autoscalingGroups", "cloudProvider"),
             { path: "image", why: "the autoscaler's minor follows the cluster's Kubernetes minor (versions.ts)" },
         ],
         load: () => require("./cluster-autoscaler") as typeof import("./cluster-autoscaler"),
