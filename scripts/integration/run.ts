@@ -15,6 +15,7 @@
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as path from "path";
+import { parseAllDocuments } from "yaml";
 import { ControlPlane, startControlPlane } from "./control-plane";
 import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand as toolsPulumi, recorder, requireTools, ROOT, stopOnSignals, useEngineEnvironment } from "./engine";
 import { editStackConfig, expectedTenants, integrationConfig, METADATA_CIDR, NETWORK_POLICIES } from "./stack-config";
@@ -57,7 +58,7 @@ async function main() {
             return plane;
         });
 
-        await phase("Pulumi.local.yaml: secure values decrypt with the documented passphrase", () => checkLocalStackSecrets(pulumiCommand, work));
+        await phase("Pulumi.local.yaml: secure values decrypt with the documented passphrase, and are docs/local-minio.yaml's key", () => checkLocalStackSecrets(pulumiCommand, work));
 
         const { stack, stackFile } = await phase(`stack ${STACK}: file backend, passphrase secrets, existing cluster, tenants on, add-ons off`, async () => {
             const created = await createPlatformStack(STACK, dirs, pulumiCommand, integrationConfig(cp.kubeconfig, cp.context));
@@ -138,6 +139,14 @@ async function main() {
 }
 
 /** The stack file as committed decrypts with "local", in a throwaway backend; a wrong passphrase does not. */
+/** The Secret of docs/local-minio.yaml that holds MinIO's root key. */
+function localMinioRoot(): Record<string, string> {
+    const secret = parseAllDocuments(fs.readFileSync(path.join(ROOT, "docs", "local-minio.yaml"), "utf8"))
+        .map((d) => d.toJS() as { kind?: string; stringData?: Record<string, string> })
+        .find((d) => d.kind === "Secret");
+    return secret?.stringData ?? {};
+}
+
 async function checkLocalStackSecrets(pulumiCommand: PulumiCommand, work: string) {
     const dir = path.join(work, "local-secrets");
     fs.mkdirSync(dir);
@@ -154,6 +163,11 @@ async function checkLocalStackSecrets(pulumiCommand: PulumiCommand, work: string
         assert(typeof v.value === "string" && v.value.length > 0 && !v.value.startsWith("v1:"), `${key} did not decrypt`);
         say(`${key}: decrypted (${Object.keys(JSON.parse(v.value)).join(", ")})`);
     }
+    // The MinIO the README applies on kind must accept the key the stack gives Velero.
+    const credentials = JSON.parse(config["platform:backupCredentials"]?.value ?? "{}") as { accessKeyId?: string; secretAccessKey?: string };
+    const root = localMinioRoot();
+    assert(credentials.accessKeyId === root.MINIO_ROOT_USER && credentials.secretAccessKey === root.MINIO_ROOT_PASSWORD, "docs/local-minio.yaml's root key is not Pulumi.local.yaml's backupCredentials");
+    say("docs/local-minio.yaml's root key is the stack's backupCredentials");
     const wrong = await LocalWorkspace.create({ workDir: dir, pulumiCommand, envVars: { ...envVars, PULUMI_CONFIG_PASSPHRASE: "not-local" } });
     const refused = await wrong.getAllConfig("local").then(
         () => false,
