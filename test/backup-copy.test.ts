@@ -8,6 +8,7 @@ import { strict as assert } from "assert";
 import { resolveBackupSources, validateSettings } from "../components/config";
 import { checkRender } from "../policy/offline";
 import { readStackConfig, RenderDocument, RenderedResource, renderProgram } from "../scripts/render-program";
+import { statements } from "./clusters-fixtures";
 import { editedStackFile, loadStackSettings, renderStack } from "./mocks";
 
 const byName = (doc: RenderDocument, type: string, name: string): RenderedResource => {
@@ -15,7 +16,6 @@ const byName = (doc: RenderDocument, type: string, name: string): RenderedResour
     assert.equal(found.length, 1, `one ${type} named ${name}`);
     return found[0];
 };
-const statements = (policy: unknown) => JSON.parse(String(policy)).Statement as { Effect: string; Action: string[]; Resource: string[]; Condition?: unknown }[];
 const COPY_TYPES = ["aws:s3/bucketReplicationConfig:BucketReplicationConfig", "gcp:storage/transferJob:TransferJob"];
 
 /** The AWS primary: velero-prod-aws-use1-<sha256("production\0prod-aws-use1\0222222222222")[0:8]>. */

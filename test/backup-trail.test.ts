@@ -7,6 +7,7 @@
  */
 import { strict as assert } from "assert";
 import { RenderDocument, RenderedResource } from "../scripts/render-program";
+import { statements } from "./clusters-fixtures";
 import { renderStack } from "./mocks";
 
 const one = (doc: RenderDocument, type: string, name: string): RenderedResource => {
@@ -15,7 +16,6 @@ const one = (doc: RenderDocument, type: string, name: string): RenderedResource 
     return found[0];
 };
 const typed = (doc: RenderDocument, type: string) => doc.resources.filter((r) => r.type === type);
-const statements = (policy: unknown) => JSON.parse(String(policy)).Statement as Record<string, unknown>[];
 const S3 = (kind: string) => `aws:s3/${kind[0].toLowerCase()}${kind.slice(1)}:${kind}`;
 
 /** 90 days of the longest TTL and 30 as a noncurrent version. */

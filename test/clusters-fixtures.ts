@@ -57,6 +57,7 @@ export const byUrn = (doc: RenderDocument, urn: string): RenderedResource => {
 
 /** An IAM policy document registered as a JSON string. */
 export interface PolicyStatement {
+    Sid?: string;
     Effect: string;
     Action: string | string[];
     Resource?: string | string[];

@@ -12,27 +12,27 @@ import { Raw } from "./tenancy-helpers";
 
 const RECORD_TYPES = ["aws:route53/record:Record", "azure-native:dns:RecordSet", "gcp:dns/recordSet:RecordSet"];
 const records = (doc: RenderDocument) => doc.resources.filter((r) => RECORD_TYPES.includes(r.type));
-const address = (_stack: string, cluster: string) => `<computed ${cluster}-platform-envoy-gateway-gateway.address>`;
+const address = (cluster: string) => `<computed ${cluster}-platform-envoy-gateway-gateway.address>`;
 const gatewayUrn = (doc: RenderDocument, cluster: string) => doc.resources.find((r) => r.name === `${cluster}-platform-envoy-gateway-gateway`)!.urn;
 const providerOf = (doc: RenderDocument, name: string) => doc.resources.find((r) => r.name === name)!.provider;
 
 /** Per stack: each record by resource name, its inputs as the cloud's API takes them. */
 const EXPECTED: Record<string, Record<string, Raw>> = {
     production: {
-        "prod-aws-use1-gateway-apex": { zoneId: "Z0000000000PRODAWS", name: "aws.example.com", type: "A", aliases: [{ name: address("production", "prod-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
-        "prod-aws-use1-gateway-wildcard": { zoneId: "Z0000000000PRODAWS", name: "*.aws.example.com", type: "A", aliases: [{ name: address("production", "prod-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
-        "prod-azure-weu-gateway-apex": { resourceGroupName: "dns", zoneName: "azure.example.com", relativeRecordSetName: "@", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("production", "prod-azure-weu") }] },
-        "prod-azure-weu-gateway-wildcard": { resourceGroupName: "dns", zoneName: "azure.example.com", relativeRecordSetName: "*", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("production", "prod-azure-weu") }] },
-        "prod-gcp-euw4-gateway-apex": { project: "platform-production-01", managedZone: "gcp-example-com", name: "gcp.example.com.", type: "A", ttl: 300, rrdatas: [address("production", "prod-gcp-euw4")] },
-        "prod-gcp-euw4-gateway-wildcard": { project: "platform-production-01", managedZone: "gcp-example-com", name: "*.gcp.example.com.", type: "A", ttl: 300, rrdatas: [address("production", "prod-gcp-euw4")] },
+        "prod-aws-use1-gateway-apex": { zoneId: "Z0000000000PRODAWS", name: "aws.example.com", type: "A", aliases: [{ name: address("prod-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
+        "prod-aws-use1-gateway-wildcard": { zoneId: "Z0000000000PRODAWS", name: "*.aws.example.com", type: "A", aliases: [{ name: address("prod-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
+        "prod-azure-weu-gateway-apex": { resourceGroupName: "dns", zoneName: "azure.example.com", relativeRecordSetName: "@", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("prod-azure-weu") }] },
+        "prod-azure-weu-gateway-wildcard": { resourceGroupName: "dns", zoneName: "azure.example.com", relativeRecordSetName: "*", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("prod-azure-weu") }] },
+        "prod-gcp-euw4-gateway-apex": { project: "platform-production-01", managedZone: "gcp-example-com", name: "gcp.example.com.", type: "A", ttl: 300, rrdatas: [address("prod-gcp-euw4")] },
+        "prod-gcp-euw4-gateway-wildcard": { project: "platform-production-01", managedZone: "gcp-example-com", name: "*.gcp.example.com.", type: "A", ttl: 300, rrdatas: [address("prod-gcp-euw4")] },
     },
     staging: {
-        "stg-aws-use1-gateway-apex": { zoneId: "Z0000000000STAGINGAWS", name: "aws.staging.example.com", type: "A", aliases: [{ name: address("staging", "stg-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
-        "stg-aws-use1-gateway-wildcard": { zoneId: "Z0000000000STAGINGAWS", name: "*.aws.staging.example.com", type: "A", aliases: [{ name: address("staging", "stg-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
-        "stg-azure-weu-gateway-apex": { resourceGroupName: "dns", zoneName: "azure.staging.example.com", relativeRecordSetName: "@", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("staging", "stg-azure-weu") }] },
-        "stg-azure-weu-gateway-wildcard": { resourceGroupName: "dns", zoneName: "azure.staging.example.com", relativeRecordSetName: "*", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("staging", "stg-azure-weu") }] },
-        "stg-gcp-euw4-gateway-apex": { project: "platform-staging-0001", managedZone: "gcp-staging-example-com", name: "gcp.staging.example.com.", type: "A", ttl: 300, rrdatas: [address("staging", "stg-gcp-euw4")] },
-        "stg-gcp-euw4-gateway-wildcard": { project: "platform-staging-0001", managedZone: "gcp-staging-example-com", name: "*.gcp.staging.example.com.", type: "A", ttl: 300, rrdatas: [address("staging", "stg-gcp-euw4")] },
+        "stg-aws-use1-gateway-apex": { zoneId: "Z0000000000STAGINGAWS", name: "aws.staging.example.com", type: "A", aliases: [{ name: address("stg-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
+        "stg-aws-use1-gateway-wildcard": { zoneId: "Z0000000000STAGINGAWS", name: "*.aws.staging.example.com", type: "A", aliases: [{ name: address("stg-aws-use1"), zoneId: "<computed nlb-us-east-1.canonicalHostedZoneId>", evaluateTargetHealth: true }] },
+        "stg-azure-weu-gateway-apex": { resourceGroupName: "dns", zoneName: "azure.staging.example.com", relativeRecordSetName: "@", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("stg-azure-weu") }] },
+        "stg-azure-weu-gateway-wildcard": { resourceGroupName: "dns", zoneName: "azure.staging.example.com", relativeRecordSetName: "*", recordType: "A", ttl: 300, aRecords: [{ ipv4Address: address("stg-azure-weu") }] },
+        "stg-gcp-euw4-gateway-apex": { project: "platform-staging-0001", managedZone: "gcp-staging-example-com", name: "gcp.staging.example.com.", type: "A", ttl: 300, rrdatas: [address("stg-gcp-euw4")] },
+        "stg-gcp-euw4-gateway-wildcard": { project: "platform-staging-0001", managedZone: "gcp-staging-example-com", name: "*.gcp.staging.example.com.", type: "A", ttl: 300, rrdatas: [address("stg-gcp-euw4")] },
     },
     local: {},
 };

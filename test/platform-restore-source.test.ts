@@ -11,6 +11,7 @@ import * as path from "path";
 import { resolveBackupSources, validateSettings } from "../components/config";
 import { RenderDocument } from "../scripts/render-program";
 import { addonOf, kindNamed, ofKind, Raw, renderFixture } from "./platform-helpers";
+import { statements } from "./clusters-fixtures";
 import { loadStackSettings, renderStack } from "./mocks";
 
 /** velero-<cluster>-<sha256("production\0prod-aws-use1\0222222222222")[0:8]> */
@@ -20,8 +21,6 @@ const DRILL_BUCKET = "velero-drill-aws-use1-e32203da";
 const BSL = "velero.io/v1:BackupStorageLocation";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";
 
-type Statement = { Effect: string; Action: string[]; Resource: string[] };
-const statementsOf = (policy: unknown): Statement[] => JSON.parse(String(policy)).Statement;
 
 describe("restore.source: the drill against production's backups (test/fixtures/Pulumi.dr-drill.yaml)", () => {
     let drill: RenderDocument;
@@ -58,7 +57,7 @@ describe("restore.source: the drill against production's backups (test/fixtures/
         const policies = drill.resources.filter((r) => r.type === POLICY && String(r.inputs.policy).includes(PRODUCTION_BUCKET));
         assert.equal(policies.length, 1, "one grant on production's bucket");
         const arn = `arn:aws:s3:::${PRODUCTION_BUCKET}`;
-        assert.deepEqual(statementsOf(policies[0].inputs.policy), [
+        assert.deepEqual(statements(policies[0].inputs.policy), [
             { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [arn] },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${arn}/*`] },
             // Velero uploads the restore's own log and results there (restore_controller.go); the backups stay untouchable.
