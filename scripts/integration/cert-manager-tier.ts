@@ -16,6 +16,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { ControlPlane } from "./control-plane";
 import { HostProcesses, waitFor } from "./host-processes";
+import { getJson } from "./checks";
 
 export const NAMESPACE = "cert-manager";
 const WEBHOOK_SERVICE = "cert-manager-webhook";
@@ -80,12 +81,12 @@ interface Condition {
 }
 
 function ready(cp: ControlPlane, kind: string, name: string, namespace?: string): boolean {
-    const obj = JSON.parse(cp.kubectl("get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json"));
+    const obj = getJson(cp, kind, name, ...(namespace ? ["-n", namespace] : []));
     return (obj.status?.conditions ?? []).some((c: Condition) => c.type === "Ready" && c.status === "True");
 }
 
 function secretFile(cp: ControlPlane, namespace: string, name: string, key: string, file: string) {
-    const data = JSON.parse(cp.kubectl("get", "secret", "-n", namespace, name, "-o", "json")).data?.[key];
+    const data = getJson(cp, "secret", "-n", namespace, name).data?.[key];
     if (!data) throw new Error(`secret ${namespace}/${name} has no ${key}`);
     fs.writeFileSync(file, Buffer.from(data, "base64"));
 }

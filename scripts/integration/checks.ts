@@ -27,7 +27,8 @@ interface RoleBinding extends Meta {
     roleRef: unknown;
 }
 
-function get<T>(cp: ControlPlane, ...args: string[]): T {
+/** `kubectl get <args> -o json`, parsed. */
+export function getJson<T = any>(cp: ControlPlane, ...args: string[]): T {
     return JSON.parse(cp.kubectl("get", ...args, "-o", "json")) as T;
 }
 
@@ -52,20 +53,20 @@ function canI(cp: ControlPlane, group: string, verb: string, resource: string, n
 
 export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], policies: string[], metadataCidr: string, say: (line: string) => void) {
     const problems: string[] = [];
-    const namespaces = get<List<Meta>>(cp, "namespaces", "-l", TENANT_LABEL).items.map((n) => n.metadata.name).sort();
+    const namespaces = getJson<List<Meta>>(cp, "namespaces", "-l", TENANT_LABEL).items.map((n) => n.metadata.name).sort();
     same("tenant namespaces", namespaces, tenants.map((t) => t.name).sort(), problems);
     for (const t of tenants) {
-        const ns = get<Meta>(cp, "namespace", t.name);
+        const ns = getJson<Meta>(cp, "namespace", t.name);
         same(`${t.name}: label ${TENANT_LABEL}`, ns.metadata.labels?.[TENANT_LABEL], t.name, problems);
         same(`${t.name}: Pod Security enforce`, ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "restricted", problems);
 
-        const quota = get<{ spec: { hard: Record<string, string> } }>(cp, "resourcequota", "tenant-quota", "-n", t.name);
+        const quota = getJson<{ spec: { hard: Record<string, string> } }>(cp, "resourcequota", "tenant-quota", "-n", t.name);
         same(`${t.name}: ResourceQuota tenant-quota spec.hard`, sorted(quota.spec.hard), sorted(t.quota), problems);
 
-        const limits = get<{ spec: { limits: unknown } }>(cp, "limitrange", "tenant-limits", "-n", t.name).spec.limits;
+        const limits = getJson<{ spec: { limits: unknown } }>(cp, "limitrange", "tenant-limits", "-n", t.name).spec.limits;
         same(`${t.name}: LimitRange tenant-limits`, limits, [{ default: t.limits.default, defaultRequest: t.limits.defaultRequest, type: "Container" }], problems);
 
-        const nps = get<List<NetworkPolicy>>(cp, "networkpolicies", "-n", t.name).items;
+        const nps = getJson<List<NetworkPolicy>>(cp, "networkpolicies", "-n", t.name).items;
         same(`${t.name}: NetworkPolicies`, nps.map((n) => n.metadata.name).sort(), policies, problems);
         const deny = nps.find((n) => n.metadata.name === "default-deny");
         same(`${t.name}: default-deny`, deny && { podSelector: deny.spec.podSelector, policyTypes: deny.spec.policyTypes, ingress: deny.spec.ingress, egress: deny.spec.egress }, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, problems);
@@ -76,7 +77,7 @@ export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], polici
         same(`${t.name}: HTTPS egress except`, toInternet[0]?.to?.find((peer) => peer.ipBlock)?.ipBlock?.except, t.httpsEgressExcept, problems);
         if (!t.httpsEgressExcept.includes(metadataCidr)) problems.push(`${t.name}: expectation lacks the metadata CIDR`);
 
-        const bindings = get<List<RoleBinding>>(cp, "rolebindings", "-n", t.name).items;
+        const bindings = getJson<List<RoleBinding>>(cp, "rolebindings", "-n", t.name).items;
         for (const role of ["edit", "view"] as const) {
             const binding = bindings.find((b) => b.metadata.name === `tenant-${role}`);
             const groups = (binding?.subjects ?? []).filter((s) => s.kind === "Group").map((s) => s.name);
@@ -100,18 +101,18 @@ export function checkTenants(cp: ControlPlane, tenants: ExpectedTenant[], polici
 
 export function checkNothingLeft(cp: ControlPlane, tenants: string[], say: (line: string) => void) {
     const problems: string[] = [];
-    const labelled = get<List<Meta>>(cp, "namespaces", "-l", TENANT_LABEL).items.map((n) => `${n.metadata.name} (${n.status?.phase})`);
+    const labelled = getJson<List<Meta>>(cp, "namespaces", "-l", TENANT_LABEL).items.map((n) => `${n.metadata.name} (${n.status?.phase})`);
     if (labelled.length) problems.push(`tenant namespaces left: ${labelled.join(", ")}`);
     for (const name of tenants) {
         const left = cp.kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name").trim();
         if (left) problems.push(`${left} still exists`);
     }
     // Anything else the program made outside tenant namespaces carries its names.
-    const all = get<List<Meta>>(cp, "namespaces").items.map((n) => n.metadata.name).sort();
+    const all = getJson<List<Meta>>(cp, "namespaces").items.map((n) => n.metadata.name).sort();
     const expected = ["default", "kube-node-lease", "kube-public", "kube-system"];
     const extra = all.filter((n: string) => !expected.includes(n));
     if (extra.length) problems.push(`unexpected namespaces left: ${extra.join(", ")}`);
-    const clusterBindings = get<List<Meta>>(cp, "clusterrolebindings").items.map((b) => b.metadata.name).filter((n) => !n.startsWith("system:") && n !== "cluster-admin");
+    const clusterBindings = getJson<List<Meta>>(cp, "clusterrolebindings").items.map((b) => b.metadata.name).filter((n) => !n.startsWith("system:") && n !== "cluster-admin");
     if (clusterBindings.length) problems.push(`cluster role bindings left: ${clusterBindings.join(", ")}`);
     if (problems.length) throw new Error(`destroy left things behind:\n  - ${problems.join("\n  - ")}`);
     say(`namespaces now: ${all.join(", ")}`);

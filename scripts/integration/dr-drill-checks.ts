@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane } from "./control-plane";
 import { CLUSTER_POLICIES, tenantObjects } from "./dr-drill-config";
+import { getJson } from "./checks";
 
 const RESTORE_LABEL = "velero.io/restore-name";
 
@@ -108,7 +109,7 @@ interface ClusterPolicy {
 
 /** The program's ClusterPolicies, each rule's failure action, and the oldest creation time. */
 export function policyModes(cp: ControlPlane): { names: string[]; actions: Record<string, string[]>; created: string[] } {
-    const policies = (JSON.parse(cp.kubectl("get", "clusterpolicies.kyverno.io", "-o", "json")) as { items: ClusterPolicy[] }).items;
+    const policies = getJson<{ items: ClusterPolicy[] }>(cp, "clusterpolicies.kyverno.io").items;
     const actions: Record<string, string[]> = {};
     for (const p of policies) {
         actions[p.metadata.name] = p.spec.rules.flatMap((r) => [...(r.validate ? [r.validate.failureAction ?? "(none)"] : []), ...(r.verifyImages ?? []).map((v) => v.failureAction ?? "(none)")]);

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane, freePort } from "./control-plane";
 import { HostProcesses, StopWaiting, waitFor } from "./host-processes";
+import { getJson } from "./checks";
 
 export interface Minio {
     readonly endpoint: string;
@@ -83,7 +84,7 @@ export async function startVeleroServer(cp: ControlPlane, bin: string, dir: stri
     let deployment: Deployment | undefined;
     await waitFor(`the Deployment ${namespace}/${name} (the program's Velero release)`, timeoutMs, () => {
         if (cancelled()) throw new StopWaiting("cancelled");
-        deployment = JSON.parse(cp.kubectl("get", "deployment", name, "-n", namespace, "-o", "json")) as Deployment;
+        deployment = getJson(cp, "deployment", name, "-n", namespace) as Deployment;
         return true;
     });
     const container = deployment!.spec.template.spec.containers.find((c) => c.name === "velero");

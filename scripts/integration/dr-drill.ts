@@ -20,6 +20,7 @@ import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand,
 import { HostProcesses } from "./host-processes";
 import { phase, printOutput, recordPhase, say, summary } from "./phases";
 import { editStackConfig } from "./stack-config";
+import { getJson } from "./checks";
 
 const STACK = "dr-drill";
 const CHARTS = path.join(TOOLS, "charts");
@@ -42,7 +43,6 @@ interface Machine {
 const problemsOrThrow = (what: string, problems: string[]) => {
     if (problems.length) throw new Error(`${what}:\n  - ${problems.join("\n  - ")}`);
 };
-const getJson = (cp: ControlPlane, ...args: string[]) => JSON.parse(cp.kubectl("get", ...args, "-o", "json"));
 
 /**
  * `pulumi up`, with the Velero server started as soon as the program's release has created its

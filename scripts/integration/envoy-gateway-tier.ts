@@ -19,6 +19,7 @@ import * as path from "path";
 import { HookDecision, Job } from "./chart-hooks";
 import { ControlPlane } from "./control-plane";
 import { HostProcesses, waitFor } from "./host-processes";
+import { getJson } from "./checks";
 
 export const NAMESPACE = "gateway-system";
 export const PROCESS = "envoy-gateway";
@@ -41,12 +42,12 @@ export function certgenHook(cp: ControlPlane, bin: string, job: string): HookDec
 }
 
 export function startController(cp: ControlPlane, bin: string, processes: HostProcesses, dir: string) {
-    const config = JSON.parse(cp.kubectl("get", "configmap", "-n", NAMESPACE, CONFIG_MAP, "-o", "json")).data["envoy-gateway.yaml"] as string;
+    const config = getJson(cp, "configmap", "-n", NAMESPACE, CONFIG_MAP).data["envoy-gateway.yaml"] as string;
     const configFile = path.join(dir, "envoy-gateway.yaml");
     fs.writeFileSync(configFile, config);
     const certs = path.join(dir, "envoy-gateway-certs");
     fs.mkdirSync(certs, { recursive: true });
-    const secret = JSON.parse(cp.kubectl("get", "secret", "-n", NAMESPACE, CONTROL_PLANE_SECRET, "-o", "json")).data as Record<string, string>;
+    const secret = getJson(cp, "secret", "-n", NAMESPACE, CONTROL_PLANE_SECRET).data as Record<string, string>;
     for (const key of ["tls.crt", "tls.key", "ca.crt"]) fs.writeFileSync(path.join(certs, key), Buffer.from(secret[key], "base64"), { mode: 0o600 });
     if (!fs.existsSync("/certs")) fs.mkdirSync("/certs");
     const unshare = process.getuid?.() === 0 ? ["-m"] : ["-m", "-r"];
@@ -67,9 +68,9 @@ const describe = (conditions: Condition[] | undefined) => (conditions ?? []).map
 
 /** The controller's status on what the program created: every one Accepted. */
 export async function checkAccepted(cp: ControlPlane, processes: HostProcesses, gatewayClass: string, gateway: string, say: (line: string) => void) {
-    const get = (kind: string, name: string, namespace?: string) => JSON.parse(cp.kubectl("get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json"));
-    const routes = () => JSON.parse(cp.kubectl("get", "httproutes", "-n", NAMESPACE, "-o", "json")).items as { metadata: { name: string }; status?: { parents?: { conditions?: Condition[] }[] } }[];
-    const patches = () => JSON.parse(cp.kubectl("get", "envoypatchpolicies", "-n", NAMESPACE, "-o", "json")).items as { metadata: { name: string }; status?: { ancestors?: { conditions?: Condition[] }[] } }[];
+    const get = (kind: string, name: string, namespace?: string) => getJson(cp, kind, name, ...(namespace ? ["-n", namespace] : []));
+    const routes = () => getJson(cp, "httproutes", "-n", NAMESPACE).items as { metadata: { name: string }; status?: { parents?: { conditions?: Condition[] }[] } }[];
+    const patches = () => getJson(cp, "envoypatchpolicies", "-n", NAMESPACE).items as { metadata: { name: string }; status?: { ancestors?: { conditions?: Condition[] }[] } }[];
     let state = "";
     try {
         await waitFor("Envoy Gateway's status on the program's GatewayClass, Gateway, routes and EnvoyPatchPolicy", 120_000, () => {

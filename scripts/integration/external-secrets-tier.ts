@@ -28,6 +28,7 @@ import { ControlPlane } from "./control-plane";
 import { ROOT } from "./engine";
 import { HostProcesses, waitFor } from "./host-processes";
 import { writeStackConfig } from "./stack-config";
+import { getJson } from "./checks";
 
 export const CRDS = "external-secrets-crds.yaml";
 export const PROCESS = "external-secrets";
@@ -102,7 +103,7 @@ interface Condition {
 }
 
 const conditions = (cp: ControlPlane, kind: string, name: string, namespace: string): Condition[] =>
-    JSON.parse(cp.kubectl("get", kind, name, "-n", namespace, "-o", "json")).status?.conditions ?? [];
+    getJson(cp, kind, name, "-n", namespace).status?.conditions ?? [];
 
 /**
  * Applies the rendered objects, a secret under the tenant's prefix and an ExternalSecret in the
@@ -128,7 +129,7 @@ export async function checkTenantSync(cp: ControlPlane, processes: HostProcesses
         processes.checkRunning();
         return conditions(cp, "externalsecret", "app-database", tenant).some((c) => c.type === "Ready" && c.status === "True");
     });
-    const synced = Buffer.from(JSON.parse(cp.kubectl("get", "secret", "app-database", "-n", tenant, "-o", "json")).data?.password ?? "", "base64").toString();
+    const synced = Buffer.from(getJson(cp, "secret", "app-database", "-n", tenant).data?.password ?? "", "base64").toString();
     if (synced !== value) throw new Error(`secret ${tenant}/app-database holds "${synced}", expected the value written under ${secretsNamespace(tenant)}/database`);
     say(`${tenant}/app-database: synced from ${secretsNamespace(tenant)}/database through the tenant's SecretStore (value matches)`);
 
@@ -137,7 +138,7 @@ export async function checkTenantSync(cp: ControlPlane, processes: HostProcesses
         processes.checkRunning();
         const notReady = conditions(cp, "externalsecret", "from-platform-store", tenant).some((c) => c.type === "Ready" && c.status === "False");
         // The condition says only "could not get secret data from provider"; the reason is in the event.
-        const events = JSON.parse(cp.kubectl("get", "events", "-n", tenant, "--field-selector", "involvedObject.name=from-platform-store", "-o", "json")).items as { message: string }[];
+        const events = getJson(cp, "events", "-n", tenant, "--field-selector", "involvedObject.name=from-platform-store").items as { message: string }[];
         return notReady && events.some((e) => e.message.includes(refusal));
     });
     if (cp.kubectl("get", "secret", "from-platform-store", "-n", tenant, "--ignore-not-found", "-o", "name").trim()) throw new Error(`the platform's store wrote a secret into ${tenant}`);

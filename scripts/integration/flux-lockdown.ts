@@ -20,6 +20,7 @@ import { ROOT } from "./engine";
 import { createRepository, startGitServer } from "./git-server";
 import { HostProcesses, waitFor } from "./host-processes";
 import { GITOPS_SERVICE_ACCOUNT } from "../../components/tenancy/gitops";
+import { getJson } from "./checks";
 
 const FLUX = "flux-system";
 const TENANT = "team-alpha";
@@ -146,7 +147,7 @@ interface Ready {
 }
 
 function readyOf(cp: ControlPlane, kind: string, namespace: string, name: string): Ready | undefined {
-    const obj = JSON.parse(cp.kubectl("get", kind, "-n", namespace, name, "-o", "json"));
+    const obj = getJson(cp, kind, "-n", namespace, name);
     return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === "Ready");
 }
 

@@ -21,6 +21,7 @@ import { ControlPlane } from "./control-plane";
 import { ROOT } from "./engine";
 import { HostProcesses, waitFor } from "./host-processes";
 import { writeStackConfig } from "./stack-config";
+import { getJson } from "./checks";
 
 const NAMESPACE = "kyverno";
 export const PROCESS = "kyverno-admission-controller";
@@ -95,7 +96,7 @@ export async function waitForPodWebhook(cp: ControlPlane, processes: HostProcess
     await waitFor(`Kyverno's pod webhook ${want} at https://127.0.0.1:${port} and its policies Ready`, 120_000, () => {
         processes.checkRunning();
         const hooks = podWebhooks(cp);
-        const policies = JSON.parse(cp.kubectl("get", "clusterpolicies", "-o", "json")).items as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+        const policies = getJson(cp, "clusterpolicies").items as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
         const ready = VALIDATING_POLICIES.every((name) => policies.find((p) => p.metadata.name === name)?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
         return ready && hooks.length === 1 && hooks[0].name === want && hooks[0].clientConfig.url === `https://127.0.0.1:${port}/validate/${failurePolicy}`;
     });
@@ -190,7 +191,7 @@ export async function checkAuditWhileRestoring(cp: ControlPlane, processes: Host
     let failed: string[] = [];
     await waitFor(`Kyverno's admission report of ${tenant}/restored`, 60_000, () => {
         processes.checkRunning();
-        const reports = JSON.parse(cp.kubectl("get", "ephemeralreports.reports.kyverno.io", "-n", tenant, "-o", "json")).items as Report[];
+        const reports = getJson(cp, "ephemeralreports.reports.kyverno.io", "-n", tenant).items as Report[];
         // Admission reports name the pod by its UID (it has none yet when Kyverno sees the request, so no owner).
         const mine = reports.filter((r) => r.metadata.labels?.["audit.kyverno.io/resource.uid"] === uid);
         failed = mine.flatMap((r) => (r.spec.results ?? []).filter((x) => x.result === "fail").map((x) => `${x.policy}/${x.rule}`));
