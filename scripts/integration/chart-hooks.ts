@@ -24,6 +24,12 @@ export interface Job {
     status?: { conditions?: { type: string; status: string }[] };
 }
 
+/** What the Job's (only) container runs: its command, then its arguments. */
+export function jobCommand(job: Job): string[] {
+    const [container] = job.spec.template.spec.containers;
+    return [...(container.command ?? []), ...(container.args ?? [])];
+}
+
 const finished = (job: Job) => (job.status?.conditions ?? []).some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
 
 function markJob(cp: ControlPlane, job: Job, outcome: "Complete" | "Failed", message: string) {

@@ -17,9 +17,8 @@ const addonsOff = Object.fromEntries(addonKeys.map((addon) => [addon, { enabled:
  * A local-style stack: an adopted cluster backing up to MinIO on 127.0.0.1, Velero and Kyverno
  * on from the assembled charts, releases not waiting for pods (none can start). Kyverno is set
  * to Enforce, so that the drill can see the restore turn it to Audit and back.
- * Velero's `upgradeCRDs: false`: the chart's pre-install hook is a Job that applies the CRDs
- * with kubectl, and Helm waits for hook Jobs, which never run without a kubelet; Helm itself
- * installs the same CRDs from the chart's crds/ directory on install.
+ * Velero keeps the chart's `upgradeCRDs: true`, as every stack does: its hook Job is done on
+ * this machine (tier-hooks.ts veleroHooks).
  * `platform:backupCredentials` is set separately, as a secret (dr-drill.ts).
  */
 export function drillConfig(kubeconfig: string, context: string, chartsDirectory: string, minioEndpoint: string): Record<string, unknown> {
@@ -30,7 +29,7 @@ export function drillConfig(kubeconfig: string, context: string, chartsDirectory
         "platform:charts": { directory: chartsDirectory, wait: false },
         "platform:addons": {
             ...addonsOff,
-            velero: { enabled: true, values: { upgradeCRDs: false } },
+            velero: { enabled: true },
             kyverno: { enabled: true, validationFailureAction: "Enforce" },
         },
         "platform:tenants": [

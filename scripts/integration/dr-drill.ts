@@ -17,10 +17,12 @@ import { BUCKET, DRILL_CLUSTER, drillConfig, SCHEDULE, TENANTS } from "./dr-dril
 import { makeTenantObjects, policyModes, policyProblems, pulumiOwnedProblems, Recorded, restoredProblems } from "./dr-drill-checks";
 import { Minio, startMinio, startVeleroServer, veleroPhase, waitForPhase } from "./dr-drill-stores";
 import { assert, BIN, changes, createPlatformStack, makeWorkDirs, pulumiCommand, recorder, requireTools, stopOnSignals, TOOLS, useEngineEnvironment, WorkDirs } from "./engine";
+import { ChartHooks } from "./chart-hooks";
 import { HostProcesses } from "./host-processes";
 import { phase, printOutput, recordPhase, say, summary } from "./phases";
 import { editStackConfig } from "./stack-config";
 import { getJson } from "./checks";
+import { kyvernoHooks, veleroHooks } from "./tier-hooks";
 
 const STACK = "dr-drill";
 const CHARTS = path.join(TOOLS, "charts");
@@ -48,6 +50,7 @@ const problemsOrThrow = (what: string, problems: string[]) => {
  * `pulumi up`, with the Velero server started as soon as the program's release has created its
  * Deployment (where a pod would be scheduled). A Restore that fails, or a Velero server that
  * exits, aborts the update at once instead of leaving it waiting for `Completed` for 2 hours.
+ * Returns the chart hooks met and done (tier-hooks.ts).
  */
 async function upWithVelero(stack: Stack, cp: ControlPlane, m: Machine, serverRunning = false) {
     const abort = new AbortController();
@@ -70,14 +73,20 @@ async function upWithVelero(stack: Stack, cp: ControlPlane, m: Machine, serverRu
             if (reason) abort.abort();
         }
     })();
+    const hooks = new ChartHooks(cp, veleroHooks(cp, BIN), say);
+    let hooksDone: string[] = [];
+    hooks.start();
     try {
-        const up = await stack.up({ onOutput: printOutput, color: "never", signal: abort.signal }).catch((e: Error) => {
-            throw new Error(reason ? `aborted: ${reason}` : e.message);
-        });
+        const up = await stack
+            .up({ onOutput: printOutput, color: "never", signal: abort.signal })
+            .catch((e: Error) => {
+                throw new Error(reason ? `aborted: ${reason}` : e.message);
+            })
+            .finally(() => (hooksDone = hooks.stop()));
         assert(up.summary.result === "succeeded", `up: ${up.summary.result}`);
         say(`resource changes: ${JSON.stringify(up.summary.resourceChanges)}`);
         await server;
-        return up;
+        return hooksDone;
     } finally {
         finished = true;
         await sentinel;
@@ -105,7 +114,11 @@ async function drill(m: Machine) {
         return created;
     });
 
-    await phase("pulumi up: platform (Velero, Kyverno) and tenants; the Velero server starts with the release's Deployment", () => upWithVelero(stack, cp, m));
+    const installHook = "velero/velero-upgrade-crds";
+    await phase(`pulumi up: platform (Velero, Kyverno) and tenants; the Velero server starts with the release's Deployment; hook ${installHook} done here`, async () => {
+        const hooks = await upWithVelero(stack, cp, m);
+        assert(hooks.some((line) => line.startsWith(`hook ${installHook} `)), `Velero's install hook ${installHook} was not met; hooks done: ${hooks.join("; ") || "none"}`);
+    });
     await phase("BackupStorageLocation default is Available (Velero reached MinIO with the program's credentials)", () => waitForPhase(cp, m.velero, VELERO_NAMESPACE, "backupstoragelocations.velero.io", "default", "Available", 120_000));
     await phase("Kyverno policies as configured (Enforce)", () => problemsOrThrow("policies", policyProblems(cp, "Enforce")));
 
@@ -150,7 +163,9 @@ async function drill(m: Machine) {
     editStackConfig(stackFile, (config) => {
         config["platform:clusters"][0].restore = { schedule: SCHEDULE };
     });
-    await phase(`restore: { schedule: ${SCHEDULE} }; pulumi up rebuilds platform and tenants, and waits for the program's Restore to complete`, () => upWithVelero(stack, cp, m));
+    await phase(`restore: { schedule: ${SCHEDULE} }; pulumi up rebuilds platform and tenants, and waits for the program's Restore to complete`, async () => {
+        await upWithVelero(stack, cp, m);
+    });
     const restoreName = await phase("the program's Restore: Completed, from the drill's backup, no errors", () => {
         const restores = getJson(cp, "restores.velero.io", "-n", VELERO_NAMESPACE).items;
         assert(restores.length === 1, `expected one Restore, found ${restores.length}`);
@@ -196,6 +211,16 @@ async function drill(m: Machine) {
         say(`change summary: ${JSON.stringify(preview.changeSummary)}`);
     });
     say(`restore phase now: ${veleroPhase(cp, VELERO_NAMESPACE, "restores.velero.io", restoreName)}`);
+    await phase("pulumi destroy --yes: the rebuilt stack comes down (Kyverno's pre-delete hooks done here); the backups stay in the store", async () => {
+        const hooks = new ChartHooks(cp, kyvernoHooks(cp, async () => undefined), say);
+        hooks.start();
+        const destroy = await stack.destroy({ onOutput: printOutput, color: "never" }).finally(() => hooks.stop());
+        assert(destroy.summary.result === "succeeded", `destroy: ${destroy.summary.result}`);
+        const left = cp.kubectl("get", "namespaces", "-o", "name").split("\n").filter((n) => [VELERO_NAMESPACE, "kyverno", ...TENANTS].includes(n.replace("namespace/", "")));
+        assert(left.length === 0, `namespaces left after destroy: ${left.join(", ")}`);
+        const kept = `${DRILL_CLUSTER}/backups/${backup}/velero-backup.json`;
+        assert(minio.list(BUCKET, `${DRILL_CLUSTER}/backups/${backup}/`).includes(kept), `${kept} is gone from the store after destroy`);
+    });
 }
 
 function schedules(cp: ControlPlane): { name: string; paused: boolean }[] {
@@ -225,7 +250,6 @@ async function main() {
         failed = true;
         console.error(`\n${e instanceof Error ? e.message : e}`);
     } finally {
-        // No destroy: the stack and its cluster are throwaway, and Kyverno's pre-delete hook Jobs need a kubelet.
         await phase("stop Velero, the control plane and MinIO", stopAll).catch(() => (failed = true));
     }
     if (summary("disaster-recovery drill") > 0) failed = true;

@@ -16,7 +16,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { HookDecision, Job } from "./chart-hooks";
+import { HookDecision, Job, jobCommand } from "./chart-hooks";
 import { ControlPlane } from "./control-plane";
 import { HostProcesses, waitFor } from "./host-processes";
 import { getJson } from "./checks";
@@ -33,8 +33,7 @@ export function certgenHook(cp: ControlPlane, bin: string, job: string): HookDec
         job: `${NAMESPACE}/${job}`,
         reason: "writes the control plane's and proxies' TLS Secrets and the topology injector's caBundle (envoy-gateway certgen); run here with the built binary and the Job's own arguments",
         work: (job: Job) => {
-            const [container] = job.spec.template.spec.containers;
-            const command = [...(container.command ?? []), ...(container.args ?? [])];
+            const command = jobCommand(job);
             if (command[0] !== "envoy-gateway" || command[1] !== "certgen") throw new Error(`${job.metadata.name} runs ${command.join(" ")}, not envoy-gateway certgen`);
             execFileSync(path.join(bin, "envoy-gateway"), command.slice(1), { env: env(cp), stdio: ["ignore", "pipe", "pipe"] });
         },

@@ -2,8 +2,10 @@
  * What the platform tier does with each chart hook it meets (chart-hooks.ts). Job names are
  * the charts' with the program's release names; docs/integration.md has the same table.
  */
+import { execFileSync } from "child_process";
+import * as path from "path";
 import { ControlPlane } from "./control-plane";
-import { HookDecision } from "./chart-hooks";
+import { HookDecision, Job, jobCommand } from "./chart-hooks";
 
 const KYVERNO_WEBHOOKS = "webhook.kyverno.io/managed-by=kyverno";
 
@@ -37,4 +39,23 @@ export function kyvernoHooks(cp: ControlPlane, stopAdmissionController: () => Pr
 /** Kyverno's webhook configurations that outlive its uninstall (see the hook above). */
 export function leftoverKyvernoWebhooks(cp: ControlPlane): string[] {
     return cp.kubectl("get", "validatingwebhookconfigurations,mutatingwebhookconfigurations", "-l", KYVERNO_WEBHOOKS, "-o", "name").split("\n").filter(Boolean);
+}
+
+/**
+ * Velero 12.1.0's pre-install/pre-upgrade hook (templates/upgrade-crds/upgrade-crds.yaml), on
+ * by the chart's default `upgradeCRDs: true`, as every stack has it: done by the built
+ * `velero`, with the Job's own arguments.
+ */
+export function veleroHooks(cp: ControlPlane, bin: string): HookDecision[] {
+    return [
+        {
+            job: "velero/velero-upgrade-crds",
+            reason: "applies Velero's CRDs of the server's version (velero install --crds-only --apply); run here by the built velero with the Job's own arguments",
+            work: (job: Job) => {
+                const command = jobCommand(job);
+                if (command[0] !== "/velero" || command[1] !== "install" || !command.includes("--crds-only")) throw new Error(`${job.metadata.name} runs ${command.join(" ")}, not velero install --crds-only`);
+                execFileSync(path.join(bin, "velero"), command.slice(1), { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, stdio: ["ignore", "pipe", "pipe"] });
+            },
+        },
+    ];
 }
