@@ -1,5 +1,5 @@
 /**
- * node dist/scripts/check-chart-values.js [--charts DIR] [--helm PATH] [--stack NAME]... [--any-version]
+ * node dist/scripts/check-chart-values.js [--charts DIR] [--helm PATH] [--stack NAME... | --render FILE...] [--any-version]
  * Renders each add-on's real chart with the values the program gives it and checks them.
  */
 import { spawnSync } from "child_process";
@@ -13,7 +13,7 @@ import { assembledCharts, containersOf, loadChart, Manifest, missingRequests, no
 import { parseCommandLine, usageError } from "./cli";
 import { projectRoot, readStackConfig, RenderDocument, renderProgram, stackFilePath } from "./render-program";
 
-const USAGE = `usage: node dist/scripts/check-chart-values.js [--charts DIR] [--helm PATH] [--stack NAME]... [--any-version]
+const USAGE = `usage: node dist/scripts/check-chart-values.js [--charts DIR] [--helm PATH] [--stack NAME... | --render FILE...] [--any-version]
 
 Renders every add-on's chart found under DIR (<DIR>/<chart>, as scripts/bootstrap-tools.sh
 assembles them) with \`helm template\` and the values each stack's render gives its releases,
@@ -32,6 +32,8 @@ proxy, or not in DIR); one at another version than its pin fails.
   --charts DIR     where the charts are (default .tools/charts)
   --helm PATH      the helm binary (default .tools/bin/helm, else helm on PATH)
   --stack NAME     a stack to take values from, repeatable (default: production and local)
+  --render FILE    a stack's render already written by \`npm run render -- --out FILE\`, instead
+                   of rendering it again (repeatable; .ci/run passes its renders)
   --any-version    check a chart at another version than its pin (trying a bump); not a failure
   -h, --help       this text
 `;
@@ -109,17 +111,24 @@ const podMonitorsInto = (docs: RenderDocument[], namespace: string) =>
 
 async function main(): Promise<number> {
     const { values: args } = parseCommandLine("check-chart-values", USAGE, {
-        options: { charts: { type: "string" }, helm: { type: "string" }, stack: { type: "string", multiple: true }, "any-version": { type: "boolean" } },
+        options: { charts: { type: "string" }, helm: { type: "string" }, stack: { type: "string", multiple: true }, render: { type: "string", multiple: true }, "any-version": { type: "boolean" } },
     });
     const chartsDir = path.resolve(args.charts ?? path.join(projectRoot, ".tools", "charts"));
     const localHelm = path.join(projectRoot, ".tools", "bin", "helm");
     const helm = args.helm ?? (fs.existsSync(localHelm) ? localHelm : "helm");
     if (spawnSync(helm, ["version", "--short"], { encoding: "utf8" }).status !== 0) usageError("check-chart-values", `no working helm at ${helm} (--helm PATH)`);
-    const stacks = args.stack ?? ["production", "local"];
-    for (const stack of stacks) if (!fs.existsSync(stackFilePath(stack))) usageError("check-chart-values", `no stack file ${stackFilePath(stack)}`);
-
+    if (args.stack && args.render) usageError("check-chart-values", "--stack and --render are alternatives");
     const docs: RenderDocument[] = [];
-    for (const stack of stacks) docs.push(await renderProgram(stack, readStackConfig(stackFilePath(stack))));
+    if (args.render) {
+        for (const file of args.render) {
+            if (!fs.existsSync(file)) usageError("check-chart-values", `no render ${file}`);
+            docs.push(JSON.parse(fs.readFileSync(file, "utf8")) as RenderDocument);
+        }
+    } else {
+        const stacks = args.stack ?? ["production", "local"];
+        for (const stack of stacks) if (!fs.existsSync(stackFilePath(stack))) usageError("check-chart-values", `no stack file ${stackFilePath(stack)}`);
+        for (const stack of stacks) docs.push(await renderProgram(stack, readStackConfig(stackFilePath(stack))));
+    }
     const releases = valuesByRelease(docs);
     let failed = false;
     const covered: string[] = [];

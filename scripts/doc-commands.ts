@@ -202,6 +202,20 @@ const git = (cwd: string, ...args: string[]) => {
  * Clones `repo` (its HEAD) once and runs each block's offline commands in it, each block from
  * a clean checkout. `origin/main` in the clone is what `main` (or `origin/main`) is in `repo`.
  */
+/** A command's text without its trailing comment: what `--ran` is compared with. */
+const commandOf = (c: Command) => c.text.split(/\s+#/)[0].trim();
+
+/**
+ * `--ran` lines: commands the caller has already run as written on a fresh clone (.ci/run's
+ * own first steps are README's test command), so they are not run a second time. A line
+ * that no block has any more is an error: the skip must not outlive the command it names.
+ */
+export function withoutRan(blocks: Block[], ran: readonly string[]): Block[] {
+    const missing = ran.filter((line) => !blocks.some((b) => b.commands.some((c) => commandOf(c) === line)));
+    if (missing.length) throw new Error(`--ran names a command no block has: ${missing.map((l) => JSON.stringify(l)).join(", ")}`);
+    return blocks.map((b) => ({ ...b, commands: b.commands.filter((c) => !ran.includes(commandOf(c))) }));
+}
+
 export function runBlocks(repo: string, blocks: Block[], timeoutMinutes = 40): RunResult[] {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "doc-commands-"));
     const clone = path.join(work, "clone");
@@ -230,17 +244,19 @@ export function runBlocks(repo: string, blocks: Block[], timeoutMinutes = 40): R
     return results;
 }
 
-const USAGE = `usage: node dist/scripts/doc-commands.js [--list] [--run] [--repo DIR]
+const USAGE = `usage: node dist/scripts/doc-commands.js [--list] [--run [--ran COMMAND]...] [--repo DIR]
 
 Classifies every command of the shell blocks in README.md and docs/*.md by what it needs
 (${CLASSES.join(", ")}); exit 1 if one is unclassified or a fence has no language.
   --list      print each block and the class of each command
   --run       run the offline commands of each block on a fresh clone of HEAD (exit 1 on a failure)
+  --ran CMD   a command exactly as a block writes it that the caller already ran on a fresh
+              clone (.ci/run: README's test command): not run again; an error if no block has it
   --repo DIR  the repository (default: this one)
 `;
 
 function main(): number {
-    const { values } = parseCommandLine("doc-commands", USAGE, { options: { list: { type: "boolean" }, run: { type: "boolean" }, repo: { type: "string" } } });
+    const { values } = parseCommandLine("doc-commands", USAGE, { options: { list: { type: "boolean" }, run: { type: "boolean" }, ran: { type: "string", multiple: true }, repo: { type: "string" } } });
     const root = path.resolve(values.repo ?? path.join(__dirname, "..", ".."));
     const blocks = documentBlocks(root);
     const problems = [
@@ -256,8 +272,17 @@ function main(): number {
     for (const p of problems) process.stderr.write(`doc-commands: ${p}\n`);
     if (problems.length) return 1;
     if (!values.run) return 0;
+    const ran = values.ran ?? [];
+    let toRun: Block[];
+    try {
+        toRun = withoutRan(blocks, ran);
+    } catch (e) {
+        process.stderr.write(`doc-commands: ${(e as Error).message}\n`);
+        return 1;
+    }
+    for (const line of ran) process.stdout.write(`ran before, not again: ${line}\n`);
     let failed = 0;
-    for (const r of runBlocks(root, blocks)) {
+    for (const r of runBlocks(root, toRun)) {
         process.stdout.write(`${r.ok ? "ok  " : "FAIL"} ${r.block.file}:${r.block.line} (${r.seconds.toFixed(0)} s)\n`);
         if (!r.ok) {
             failed++;

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { blocksOf, classify, documentBlocks, parts, runBlocks, unlabelledFences } from "../scripts/doc-commands";
+import { blocksOf, classify, documentBlocks, parts, runBlocks, unlabelledFences, withoutRan } from "../scripts/doc-commands";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -133,5 +133,23 @@ describe("doc-commands runner", () => {
         );
         assert.match(results[1].log, /made-here/);
         fs.rmSync(repo, { recursive: true, force: true });
+    });
+
+    it("leaves out a --ran command (compared without its comment), and refuses one that no block has", () => {
+        const blocks = blocksOf("README.md", ["```bash", "npm ci && npm run build", "npm ci && npm test   # the tests", "```"].join("\n"));
+        assert.deepEqual(
+            withoutRan(blocks, ["npm ci && npm test"]).map((b) => b.commands.map((c) => c.text)),
+            [["npm ci && npm run build"]],
+        );
+        assert.throws(() => withoutRan(blocks, ["npm test"]), /--ran names a command no block has: "npm test"/);
+    });
+
+    it(".ci/run's --ran lines are commands it runs itself, in its first steps", () => {
+        const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+        const ran = [...ci.matchAll(/--ran "([^"]+)"/g)].map((m) => m[1]);
+        assert.deepEqual(ran, ["npm ci && npm test"]);
+        const linesBefore = ci.split("doc-commands.js")[0].split("\n").map((line) => line.trim());
+        for (const command of ran[0].split(" && ")) assert.ok(linesBefore.includes(command), `.ci/run runs \`${command}\` as written before doc-commands`);
+        withoutRan(documentBlocks(ROOT), ran);
     });
 });
