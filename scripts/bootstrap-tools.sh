@@ -106,6 +106,23 @@ link_into_bin() {
   done
 }
 
+# cpu_mark <file>: appends the CPU time (user, sys) of this shell's reaped children so far.
+# `times` is a builtin and must run in this shell: in a $(...) subshell it would report the
+# subshell's own children.
+cpu_mark() {
+  times >>"$1"
+}
+# cpu_between <file>: CPU seconds (user + sys) of the children reaped between two cpu_marks.
+# A build's go, compile and link processes are reaped through its subshell, so they all count.
+cpu_between() {
+  awk 'function secs(line,  f, m, i, t) {
+      split(line, f, " ")
+      for (i = 1; i <= 2; i++) { sub(/s$/, "", f[i]); split(f[i], m, "m"); t += m[1] * 60 + m[2] }
+      return t }
+    NR == 2 { before = secs($0) } NR == 4 { after = secs($0) }
+    END { printf "%d", after - before + 0.5 }' "$1"
+}
+
 STEP=0
 STEPS=5
 # tool_step <label> <cache key> <build command> <install function> <names...>: runs the
@@ -122,8 +139,9 @@ tool_step() {
     return
   fi
   say "[$STEP/$STEPS] $label: building (log: $log)"
-  local tmp="$CACHE/.tmp-$key-$$" t0=$SECONDS
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  local tmp="$CACHE/.tmp-$key-$$" t0=$SECONDS cpu_file="$CACHE/.cpu-$key-$$" cpu
+  rm -rf "$tmp" "$cpu_file" && mkdir -p "$tmp"
+  cpu_mark "$cpu_file"
   # Progress: a line a minute while a long build runs.
   # 9>&-: a ticker left behind by a killed run must not hold the cache lock.
   (while sleep 60; do say "      ... $label still building ($((SECONDS - t0))s)"; done) 9>&- &
@@ -135,18 +153,22 @@ tool_step() {
   if ! wait $!; then
     kill $ticker 2>/dev/null || true
     tail -n 30 "$log" >&2
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$cpu_file"
     die "$label did not build; full log: $log"
   fi
   kill $ticker 2>/dev/null || true
   wait $ticker 2>/dev/null || true
+  cpu_mark "$cpu_file"
+  cpu=$(cpu_between "$cpu_file")
+  rm -f "$cpu_file"
+  printf 'built in %ss wall, %ss CPU (user + sys of the build processes)\n' $((SECONDS - t0)) "$cpu" >>"$log"
   for name in "$@"; do
     [[ -e $tmp/$name ]] || die "$label: the build produced no $name (log: $log)"
   done
   touch "$tmp/.complete"
   rm -rf "$dir" && mv "$tmp" "$dir"
   $install "$dir" "$@"
-  say "[$STEP/$STEPS] $label: built in $((SECONDS - t0))s"
+  say "[$STEP/$STEPS] $label: built in $((SECONDS - t0))s wall, ${cpu}s CPU"
 }
 
 # tool <label> <cache key> <build function> <binary names...>
@@ -267,6 +289,7 @@ if $CONTROLLERS; then
     mapfile -t files < <(find "$T/$dir" -type f | sort)
     recipe=$(declare -f go_build "$build")
     [[ $build != build_flux_* ]] || recipe+=$(declare -f flux_crds) # the Flux builds also run flux_crds
+    [[ $build != build_external_secrets ]] || recipe+=$(declare -f eso_register; declare -p ESO_PROVIDERS ESO_GENERATORS)
     # shellcheck disable=SC2086 # $names: one word per binary
     tool "$label" "$dir-$(key_of "$recipe" "${files[@]}")" "$build" $names
   done
