@@ -35,6 +35,7 @@ const LIBRARIES = new Set([
     "scripts/integration/kyverno-tier.ts",
     "scripts/integration/external-secrets-tier.ts",
     "scripts/integration/envoy-gateway-tier.ts",
+    "scripts/integration/monitoring-tier.ts",
 ]);
 
 function tsUnder(dir: string): string[] {

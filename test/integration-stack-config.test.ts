@@ -33,7 +33,7 @@ describe("integration stack configs follow the schema", () => {
     });
     it("the platform tier's stacks, as installed and as restoring (with their charts at their pins in the charts directory)", () => {
         const charts = fs.mkdtempSync(path.join(os.tmpdir(), "tier-charts-"));
-        for (const addon of [addons.certManager, addons.envoyGateway, addons.kyverno, addons.velero]) {
+        for (const addon of [addons.certManager, addons.envoyGateway, addons.kyverno, addons.velero, addons.monitoring]) {
             fs.mkdirSync(path.join(charts, chartName(addon.chart)));
             fs.writeFileSync(path.join(charts, chartName(addon.chart), "Chart.yaml"), `name: ${chartName(addon.chart)}\nversion: ${addon.chart.version}\n`);
         }

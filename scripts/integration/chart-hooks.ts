@@ -20,7 +20,7 @@ export interface HookDecision {
 
 export interface Job {
     metadata: { name: string; namespace: string; annotations?: Record<string, string> };
-    spec: { template: { spec: { containers: { command?: string[]; args?: string[] }[] } } };
+    spec: { template: { spec: { containers: { image?: string; command?: string[]; args?: string[] }[] } } };
     status?: { conditions?: { type: string; status: string }[] };
 }
 

@@ -19,6 +19,7 @@ import { HostProcesses } from "./host-processes";
 import * as envoyGateway from "./envoy-gateway-tier";
 import * as externalSecrets from "./external-secrets-tier";
 import * as kyverno from "./kyverno-tier";
+import * as monitoring from "./monitoring-tier";
 import { phase, printOutput, say, summary } from "./phases";
 import { platformTierConfig, platformTierRestoreConfig, platformTierSecretsConfig } from "./stack-config";
 import { kyvernoHooks, leftoverKyvernoWebhooks } from "./tier-hooks";
@@ -39,7 +40,7 @@ const TENANT = "team-alpha";
 async function main() {
     parseCommandLine("integration-platform", USAGE, { options: {} });
     requireTools(CONTROLLERS);
-    for (const chart of ["cert-manager", "gateway-helm", "kyverno", "velero"]) assert(fs.existsSync(path.join(CHARTS, chart, "Chart.yaml")), `${CHARTS}/${chart} is missing: run bash scripts/bootstrap-tools.sh first`);
+    for (const chart of ["cert-manager", "gateway-helm", "kyverno", "velero", "kube-prometheus-stack"]) assert(fs.existsSync(path.join(CHARTS, chart, "Chart.yaml")), `${CHARTS}/${chart} is missing: run bash scripts/bootstrap-tools.sh first`);
     const dirs = makeWorkDirs("platform-tier-");
     const work = dirs.work;
     say(`work directory: ${work}`);
@@ -64,9 +65,11 @@ async function main() {
             const ip = await certManager.startWebhook(cp, BIN, controllers, await freePort(), [await freePort()], work);
             say(`webhook on ${ip}`);
         });
-        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager, Envoy Gateway and Kyverno on from ${CHARTS}, charts.wait false; certgen hook done here)`, async () => {
-            const { stack: s } = await createPlatformStack(STACK, dirs, command, platformTierConfig(cp.kubeconfig, cp.context, CHARTS));
-            const hooks = new ChartHooks(cp, [envoyGateway.certgenHook(cp, BIN, "gateway-helm-certgen")], say);
+        let grafanaPassword = "";
+        const stack = await phase(`pulumi up: stack ${STACK} (local, cert-manager, Envoy Gateway, Kyverno and kube-prometheus-stack on from ${CHARTS}, charts.wait false; their certgen hooks done here)`, async () => {
+            const { stack: s, stackFile } = await createPlatformStack(STACK, dirs, command, platformTierConfig(cp.kubeconfig, cp.context, CHARTS));
+            grafanaPassword = await monitoring.setGrafanaPassword(s, stackFile);
+            const hooks = new ChartHooks(cp, [envoyGateway.certgenHook(cp, BIN, "gateway-helm-certgen"), ...monitoring.admissionHooks(cp, work)], say);
             hooks.start();
             const up = await s.up({ onOutput: printOutput, color: "never" }).finally(() => hooks.stop());
             assert(up.summary.result === "succeeded", `up: ${up.summary.result}`);
@@ -81,6 +84,9 @@ async function main() {
             envoyGateway.startController(cp, BIN, controllers, work);
             await envoyGateway.checkAccepted(cp, controllers, GATEWAY_CLASS, GATEWAY_NAME, say);
         });
+        await phase("kube-prometheus-stack: the program's PodMonitors (each selecting its add-on's pods) and PrometheusRule on the chart's CRDs; its admission hooks' certificate and caBundle", () =>
+            monitoring.checkObjects(cp, grafanaPassword, work, say),
+        );
         const kyvernoPort = await freePort();
         await phase("Kyverno admission controller (host process, webhooks by URL): the program's policies refuse a non-compliant tenant pod, admit a compliant one", async () => {
             kyverno.startAdmissionController(cp, BIN, controllers, kyvernoPort, work);

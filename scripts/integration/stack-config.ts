@@ -53,7 +53,7 @@ export function platformTierConfig(kubeconfig: string, context: string, chartsDi
         "platform:environment": "local",
         "platform:clusters": [{ name: CLUSTER, cloud: "existing", kubeconfig: { path: kubeconfig, context } }],
         "platform:charts": { directory: chartsDirectory, wait: false },
-        "platform:addons": { ...addonsOff, certManager: { enabled: true }, envoyGateway: { enabled: true }, kyverno: { enabled: true, validationFailureAction: "Enforce" } },
+        "platform:addons": { ...addonsOff, certManager: { enabled: true }, envoyGateway: { enabled: true }, kyverno: { enabled: true, validationFailureAction: "Enforce" }, monitoring: { enabled: true } },
         "platform:tenants": [{ name: "team-alpha", groups: { edit: { existing: ["team-alpha-developers"] } } }],
     };
 }
