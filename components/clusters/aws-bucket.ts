@@ -9,6 +9,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ACCESS_LOG_DAYS, NONCURRENT_VERSION_DAYS } from "../backup-retention";
+import { relatedBucketName } from "./shared";
 
 /** The account a store lives in: its root administers the store's key, and only its buckets may log. */
 export interface AwsAccount {
@@ -130,7 +131,7 @@ export function accessLogged(name: string, store: SettledBucket, bucketName: str
                 Condition: { ArnLike: { "aws:SourceArn": source }, StringEquals: { "aws:SourceAccount": id } },
             },
         ]);
-    const logs = settledBucket(`${name}-logs`, `${bucketName}-logs`, at, { tags: { cluster: tags.cluster, purpose: "velero-access-logs" }, statements, expireAfterDays: BACKUP_ACCESS_LOG_DAYS }, opts);
+    const logs = settledBucket(`${name}-logs`, relatedBucketName(bucketName, "logs"), at, { tags: { cluster: tags.cluster, purpose: "velero-access-logs" }, statements, expireAfterDays: BACKUP_ACCESS_LOG_DAYS }, opts);
     const logging = new s3.BucketLogging(
         name,
         // By name (an S3 bucket's id is its name): a reader of the plan sees which bucket logs where.

@@ -18,7 +18,7 @@ import { BackupStorage } from "../types";
 import { images } from "../versions";
 import { accessLogged, attachedKeyArn, AwsAccount, backupKey, SettledBucket, settledBucket } from "./aws-bucket";
 import { serviceTrust } from "./aws-identity";
-import { backupBucketName } from "./shared";
+import { backupBucketName, relatedBucketName } from "./shared";
 
 export interface AwsBackupArgs {
     readonly stack: string;
@@ -46,7 +46,7 @@ interface StoreBucket extends SettledBucket {
 
 export function awsBackupBucket(name: string, args: AwsBackupArgs): BackupStorage {
     const bucketName = backupBucketName(args.stack, args.cluster, args.scope);
-    const copyName = args.copyRegion && `${bucketName}-${args.copyRegion}`;
+    const copyName = args.copyRegion && relatedBucketName(bucketName, args.copyRegion);
     const storage = { cluster: args.cluster, provider: "aws", config: { region: args.region }, pluginImage: images.veleroPluginAws, csiSnapshots: true };
     if (!args.create) {
         const invoke = { parent: args.parent, provider: args.provider };

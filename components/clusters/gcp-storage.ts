@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage } from "../types";
 import { BACKUP_ACCESS_LOG_DAYS, LONGEST_BACKUP_DAYS, NONCURRENT_VERSION_DAYS } from "../backup-retention";
 import { images } from "../versions";
-import { backupBucketName } from "./shared";
+import { backupBucketName, relatedBucketName } from "./shared";
 
 export interface GcpBackupArgs {
     readonly stack: string;
@@ -42,7 +42,7 @@ const COPY_RETENTION_DAYS = LONGEST_BACKUP_DAYS + 10;
 
 export function gcpBackupBucket(name: string, args: GcpBackupArgs): BackupStorage {
     const bucketName = backupBucketName(args.stack, args.cluster, args.project);
-    const copyName = args.copyRegion && `${bucketName}-${args.copyRegion}`;
+    const copyName = args.copyRegion && relatedBucketName(bucketName, args.copyRegion);
     const common = { cluster: args.cluster, provider: "gcp", config: { project: args.project }, pluginImage: images.veleroPluginGcp, csiSnapshots: true };
     const copy = copyName ? { copy: { bucket: copyName, config: { project: args.project } } } : {};
     if (!args.create) return { ...common, ...copy, bucket: bucketName, resources: [] };
@@ -101,7 +101,7 @@ const STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com";
  * a noncurrent version, as long). Cloud Storage's analytics group may only create objects.
  */
 function accessLogs(name: string, bucketName: string, region: string, cluster: string, opts: pulumi.CustomResourceOptions) {
-    const bucket = backupBucket(`${name}-logs`, `${bucketName}-logs`, region, { "platform-cluster": cluster, purpose: "velero-access-logs" }, opts, [], {}, BACKUP_ACCESS_LOG_DAYS);
+    const bucket = backupBucket(`${name}-logs`, relatedBucketName(bucketName, "logs"), region, { "platform-cluster": cluster, purpose: "velero-access-logs" }, opts, [], {}, BACKUP_ACCESS_LOG_DAYS);
     const writer = new storage.BucketIAMMember(`${name}-logs-writer`, { bucket: bucket.name, role: "roles/storage.objectCreator", member: STORAGE_ANALYTICS }, opts);
     return { bucket, resources: [bucket, writer] };
 }

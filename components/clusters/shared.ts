@@ -41,6 +41,23 @@ export function backupBucketName(stack: string, cluster: string, scope: string):
     return `velero-${cluster}-${shortHash(8, stack, cluster, scope)}`;
 }
 
+/** S3's and GCS's limit on a bucket name (without dots). */
+const BUCKET_NAME_MAX = 63;
+
+/**
+ * A bucket named after the backup bucket (its copy in another region, its access log):
+ * `<bucket>-<suffix>` where that fits in 63 characters, the name every stack that can exist
+ * already has. A longer one (a 40-character cluster name and a copy region such as
+ * `ap-southeast-2`), which S3 and GCS would refuse at `up`, keeps as much of that name as fits
+ * and ends in a hash of the whole, so it stays unique and is the same every time.
+ */
+export function relatedBucketName(bucketName: string, suffix: string): string {
+    const name = `${bucketName}-${suffix}`;
+    if (name.length <= BUCKET_NAME_MAX) return name;
+    const hash = shortHash(8, name);
+    return `${name.slice(0, BUCKET_NAME_MAX - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
 /** Every system pool gets this label; the platform's controllers select it. */
 export const POOL_ROLE_LABEL = "platform.example.io/pool-role";
 /** System pools keep tenant pods off with the taint AKS and the managed add-ons already tolerate. */
