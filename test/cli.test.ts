@@ -36,6 +36,7 @@ const LIBRARIES = new Set([
     "scripts/integration/external-secrets-tier.ts",
     "scripts/integration/envoy-gateway-tier.ts",
     "scripts/integration/monitoring-tier.ts",
+    "scripts/integration/monitoring-operator.ts",
 ]);
 
 function tsUnder(dir: string): string[] {

@@ -144,6 +144,15 @@ build_minio() {
   go_build minio "$1" "" github.com/minio/minio
 }
 
+# Version stamps as upstream's Makefile sets them (GO_BUILD_LDFLAGS, prometheus/common's
+# version package); Revision is the v0.93.1 tag's commit.
+build_prometheus_operator() {
+  local v=github.com/prometheus/common/version
+  go_build prometheus-operator "$1" "-X $v.Version=0.93.1 -X $v.Revision=51cc33a31bf3bd83dd22b1ae6efaf26e199194d9 -X $v.Branch=HEAD" \
+    github.com/prometheus-operator/prometheus-operator/cmd/operator
+  mv "$1/operator" "$1/prometheus-operator"
+}
+
 # controller_tools: label, build function, tools/ module, binaries, and `tiers` where a test
 # tier runs it (scripts/integration/platform.ts, dr-drill.ts; --tiers-only builds just those); in build order.
 controller_tools() {
@@ -157,5 +166,6 @@ external-secrets v0.20.4 CRDs	build_external_secrets_crds	external-secrets	exter
 envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	tiers
 velero v1.18.1 + velero-plugin-for-aws v1.14.2	build_velero	velero	velero velero-plugin-for-aws	tiers
 minio (newest served pseudo-version)	build_minio	minio	minio	tiers
+prometheus-operator v0.93.1	build_prometheus_operator	prometheus-operator	prometheus-operator	tiers
 EOF
 }

@@ -20,6 +20,7 @@ import * as envoyGateway from "./envoy-gateway-tier";
 import * as externalSecrets from "./external-secrets-tier";
 import * as kyverno from "./kyverno-tier";
 import * as monitoring from "./monitoring-tier";
+import * as prometheusOperator from "./monitoring-operator";
 import { phase, printOutput, say, summary } from "./phases";
 import { platformTierConfig, platformTierRestoreConfig, platformTierSecretsConfig } from "./stack-config";
 import { kyvernoHooks, leftoverKyvernoWebhooks } from "./tier-hooks";
@@ -34,7 +35,7 @@ The platform tier: a real kube-apiserver on 127.0.0.1 and the add-ons' controlle
 on what the platform creates (docs/integration.md). No arguments.
 `;
 
-const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml", "kyverno", "external-secrets", externalSecrets.CRDS, "envoy-gateway"];
+const CONTROLLERS = ["cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector", "source-controller", "kustomize-controller", "flux-source-crds.yaml", "flux-kustomize-crds.yaml", "kyverno", "external-secrets", externalSecrets.CRDS, "envoy-gateway", "prometheus-operator"];
 const TENANT = "team-alpha";
 
 async function main() {
@@ -87,6 +88,16 @@ async function main() {
         await phase("kube-prometheus-stack: the program's PodMonitors (each selecting its add-on's pods) and PrometheusRule on the chart's CRDs; its admission hooks' certificate and caBundle", () =>
             monitoring.checkObjects(cp, grafanaPassword, work, say),
         );
+        await phase("prometheus-operator (host process, its webhook behind the operator Service's endpoints): PrometheusRules validated; the chart's Prometheus configured with a scrape job per PodMonitor and platform-alerts", async () => {
+            const port = await freePort();
+            try {
+                const at = await prometheusOperator.startOperator(cp, BIN, controllers, port, work);
+                prometheusOperator.checkWebhook(cp, controllers, at, port, work, say);
+                await prometheusOperator.checkGeneratedConfig(cp, controllers, say);
+            } finally {
+                await controllers.stop(prometheusOperator.PROCESS).catch(() => undefined);
+            }
+        });
         const kyvernoPort = await freePort();
         await phase("Kyverno admission controller (host process, webhooks by URL): the program's policies refuse a non-compliant tenant pod, admit a compliant one", async () => {
             kyverno.startAdmissionController(cp, BIN, controllers, kyvernoPort, work);
