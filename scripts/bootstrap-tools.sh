@@ -25,8 +25,10 @@
 # Usage: scripts/bootstrap-tools.sh [--force] [--no-controllers | --tiers-only]
 #   --force           rebuild everything
 #   --no-controllers  only the tools the tenancy tier needs (no helm, controllers, charts)
-#   --tiers-only      helm, the charts, and only the controllers the test tiers run
-#                     (cert-manager, Flux, Velero + MinIO): what CI needs; the others take the longest
+#   --tiers-only      helm, the charts, and only the controllers a test tier runs (`tiers` in
+#                     scripts/bootstrap/controllers.sh; today all of them): what CI needs.
+#                     Each build's wall and CPU seconds are printed; a cold run's total is in
+#                     docs/performance.md
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -83,7 +83,7 @@ build_flux_kustomize_controller() {
 # stack's stores, clusters/existing.ts), so the operator is built from a copy of the module
 # in which those two files import only the Kubernetes provider and the generators that need
 # no cloud SDK (fake, mfa, password, sshkey, uuid, webhook). A SecretStore for any other
-# provider is then refused as "no provider registered" (docs/integration.md).
+# provider then fails with "failed to find registered store backend" (docs/integration.md).
 ESO_PROVIDERS="kubernetes"
 ESO_GENERATORS="fake mfa password sshkey uuid webhook"
 # eso_register <register.go> <package prefix> <names...>: rewrites the file to import only
