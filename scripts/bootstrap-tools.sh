@@ -26,9 +26,9 @@
 #   --force           rebuild everything
 #   --no-controllers  only the tools the tenancy tier needs (no helm, controllers, charts)
 #   --tiers-only      helm, the charts, and only the controllers a test tier runs (`tiers` in
-#                     scripts/bootstrap/controllers.sh; today all of them): what CI needs.
-#                     Each build's wall and CPU seconds are printed; a cold run's total is in
-#                     docs/performance.md
+#                     scripts/bootstrap/controllers.sh: all but the Kyverno CLI, which only
+#                     image-signatures-check uses): what CI needs. Each build's wall and CPU
+#                     seconds are printed; a cold run's total is in docs/performance.md
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -291,6 +291,7 @@ if $CONTROLLERS; then
     mapfile -t files < <(find "$T/$dir" -type f | sort)
     recipe=$(declare -f go_build "$build")
     [[ $build != build_flux_* ]] || recipe+=$(declare -f flux_crds) # the Flux builds also run flux_crds
+    [[ $build != build_kyverno* ]] || recipe+=$(declare -p KYVERNO_VERSION_FLAG)
     [[ $build != build_external_secrets ]] || recipe+=$(declare -f eso_register; declare -p ESO_PROVIDERS ESO_GENERATORS)
     # shellcheck disable=SC2086 # $names: one word per binary
     tool "$label" "$dir-$(key_of "$recipe" "${files[@]}")" "$build" $names

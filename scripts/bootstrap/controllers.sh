@@ -51,9 +51,17 @@ build_cert_manager() {
   cd "$out" && rm -rf "$src"
 }
 
+KYVERNO_VERSION_FLAG="-X github.com/kyverno/kyverno/pkg/version.BuildVersion=v1.19.0"
+
 build_kyverno() {
-  go_build kyverno "$1" "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=v1.19.0" \
-    github.com/kyverno/kyverno/cmd/kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
+  go_build kyverno "$1" "$KYVERNO_VERSION_FLAG" github.com/kyverno/kyverno/cmd/kyverno
+}
+
+# The CLI is a step of its own, outside `tiers`: only scripts/image-signatures-check.ts runs it,
+# by hand, and it adds some 400 packages and a 265 MB link to a cold CI bootstrap. In a full
+# bootstrap it follows the admission controller and reuses its compiled packages.
+build_kyverno_cli() {
+  go_build kyverno "$1" "$KYVERNO_VERSION_FLAG" github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
 }
 
 # The Flux controllers' CRDs (the flux2 chart that would install them is refused, see
@@ -160,7 +168,8 @@ controller_tools() {
 cert-manager v1.21.1 (controller, webhook, cainjector)	build_cert_manager	cert-manager	cert-manager-controller cert-manager-webhook cert-manager-cainjector	tiers
 flux source-controller v1.8.0	build_flux_source_controller	flux-source-controller	source-controller flux-source-crds.yaml	tiers
 flux kustomize-controller v1.9.0	build_flux_kustomize_controller	flux-kustomize-controller	kustomize-controller flux-kustomize-crds.yaml	tiers
-kyverno v1.19.0 (admission controller, CLI)	build_kyverno	kyverno	kyverno kubectl-kyverno	tiers
+kyverno v1.19.0 (admission controller)	build_kyverno	kyverno	kyverno	tiers
+kyverno v1.19.0 CLI (kubectl-kyverno)	build_kyverno_cli	kyverno	kubectl-kyverno
 external-secrets v0.20.4	build_external_secrets	external-secrets	external-secrets	tiers
 external-secrets v0.20.4 CRDs	build_external_secrets_crds	external-secrets	external-secrets-crds.yaml	tiers
 envoy-gateway v1.9.0	build_envoy_gateway	envoy-gateway	envoy-gateway	tiers
