@@ -128,7 +128,7 @@ cpu_between() {
 STEP=0
 STEPS=5
 # A cold bootstrap downloads some 2 GB of modules, mostly waiting on the network (measured:
-# 938 s wall for 229 s of CPU, docs/performance.md). So a first pass over the tools
+# 938 s wall for 280 s of CPU, docs/performance.md). So a first pass over the tools
 # (PLANNING) lists the module directories of those the cache lacks (MODULE, given with each
 # `tool`), and one background job runs `go mod download` in each, in build order, while the
 # builds run: the downloads of the later builds wait on the network beside the earlier
