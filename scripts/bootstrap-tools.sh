@@ -127,24 +127,12 @@ cpu_between() {
 
 STEP=0
 STEPS=5
-# A cold bootstrap downloads some 2 GB of modules, mostly waiting on the network (measured:
-# 938 s wall for 280 s of CPU, docs/performance.md). So a first pass over the tools
-# (PLANNING) lists the module directories of those the cache lacks (MODULE, given with each
-# `tool`), and one background job runs `go mod download` in each, in build order, while the
-# builds run: the downloads of the later builds wait on the network beside the earlier
-# builds' compiling. The module cache locks what two go commands fetch at once.
-PLANNING=false
-PREFETCH=()
 # tool_step <label> <cache key> <build command> <install function> <names...>: runs the
 # build command (words: function and arguments; the output directory is appended) unless
 # the cache holds its output, then installs <names> from the cache directory.
 tool_step() {
   local label=$1 key=$2 build=$3 install=$4
   shift 4
-  if $PLANNING; then
-    if [[ -n ${MODULE:-} ]] && { $FORCE || [[ ! -f $CACHE/$key/.complete ]]; }; then PREFETCH+=("$MODULE"); fi
-    return 0
-  fi
   STEP=$((STEP + 1))
   local dir="$CACHE/$key" log="$CACHE/logs/${key}.log"
   if ! $FORCE && [[ -f $dir/.complete ]]; then
@@ -271,6 +259,22 @@ build_policy_shim() {
   install -m 0755 "$ROOT/scripts/integration/pulumi-analyzer-policy-nodejs" "$1/"
 }
 
+tool "pulumi $PULUMI_VERSION (~10 min cold)" \
+  "pulumi-$PULUMI_VERSION-$(key_of "$(declare -f build_pulumi)" "$T/go.mod" "$T/go.sum")" \
+  build_pulumi pulumi
+tool "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION (~6 min cold)" \
+  "pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION-$(key_of "$(declare -f build_kubernetes_provider)" "$T/kubernetes-provider/go.mod" "$T/kubernetes-provider/go.sum")" \
+  build_kubernetes_provider pulumi-resource-kubernetes
+tool "kube-apiserver + kube-controller-manager $K8S_VERSION (~8 min cold)" \
+  "kubernetes-$K8S_VERSION-$(key_of "$(declare -f build_kubernetes)" "$T/kubernetes/go.mod" "$T/kubernetes/go.sum")" \
+  build_kubernetes kube-apiserver kube-controller-manager
+tool "etcd $ETCD_DEB (Debian etcd-server)" \
+  "etcd-$ETCD_DEB-$(key_of "$(declare -f build_etcd)" /dev/null)" \
+  build_etcd etcd
+tool "pulumi-analyzer-policy-nodejs" \
+  "policy-shim-$(key_of "$(declare -f build_policy_shim)" "$ROOT/scripts/integration/pulumi-analyzer-policy-nodejs")" \
+  build_policy_shim pulumi-analyzer-policy-nodejs
+
 if $CONTROLLERS; then
   # shellcheck source=scripts/bootstrap/controllers.sh
   source "$ROOT/scripts/bootstrap/controllers.sh"
@@ -278,30 +282,9 @@ if $CONTROLLERS; then
   source "$ROOT/scripts/bootstrap/charts.sh"
   mapfile -t CONTROLLER_TOOLS < <(controller_tools | { if $TIERS_ONLY; then grep $'\ttiers$'; else cat; fi; })
   STEPS=$((STEPS + 1 + ${#CONTROLLER_TOOLS[@]} + $(pinned_charts | while read -r c _; do chart_rows "$c" | head -n 1; done | wc -l)))
-fi
-
-# Every tool, in build order (twice: planning, then building).
-tools() {
-  MODULE=$T tool "pulumi $PULUMI_VERSION (~10 min cold)" \
-    "pulumi-$PULUMI_VERSION-$(key_of "$(declare -f build_pulumi)" "$T/go.mod" "$T/go.sum")" \
-    build_pulumi pulumi
-  MODULE=$T/kubernetes-provider tool "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION (~6 min cold)" \
-    "pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION-$(key_of "$(declare -f build_kubernetes_provider)" "$T/kubernetes-provider/go.mod" "$T/kubernetes-provider/go.sum")" \
-    build_kubernetes_provider pulumi-resource-kubernetes
-  MODULE=$T/kubernetes tool "kube-apiserver + kube-controller-manager $K8S_VERSION (~8 min cold)" \
-    "kubernetes-$K8S_VERSION-$(key_of "$(declare -f build_kubernetes)" "$T/kubernetes/go.mod" "$T/kubernetes/go.sum")" \
-    build_kubernetes kube-apiserver kube-controller-manager
-  tool "etcd $ETCD_DEB (Debian etcd-server)" \
-    "etcd-$ETCD_DEB-$(key_of "$(declare -f build_etcd)" /dev/null)" \
-    build_etcd etcd
-  tool "pulumi-analyzer-policy-nodejs" \
-    "policy-shim-$(key_of "$(declare -f build_policy_shim)" "$ROOT/scripts/integration/pulumi-analyzer-policy-nodejs")" \
-    build_policy_shim pulumi-analyzer-policy-nodejs
-  $CONTROLLERS || return 0
-  MODULE=$T/helm tool "helm v3.18.6" \
+  tool "helm v3.18.6" \
     "helm-v3.18.6-$(key_of "$(declare -f go_build build_helm)" "$T/helm/go.mod" "$T/helm/go.sum")" \
     build_helm helm
-  local entry label build dir names files recipe
   for entry in "${CONTROLLER_TOOLS[@]}"; do
     IFS=$'\t' read -r label build dir names _ <<<"$entry"
     # The key covers every file of the tool's module directory (go.mod, go.sum, drivers).
@@ -311,22 +294,10 @@ tools() {
     [[ $build != build_kyverno* ]] || recipe+=$(declare -p KYVERNO_VERSION_FLAG)
     [[ $build != build_external_secrets ]] || recipe+=$(declare -f eso_register; declare -p ESO_PROVIDERS ESO_GENERATORS)
     # shellcheck disable=SC2086 # $names: one word per binary
-    MODULE=$T/$dir tool "$label" "$dir-$(key_of "$recipe" "${files[@]}")" "$build" $names
+    tool "$label" "$dir-$(key_of "$recipe" "${files[@]}")" "$build" $names
   done
-}
-
-PLANNING=true
-tools
-PLANNING=false
-if ((${#PREFETCH[@]})); then
-  # Failures are the builds' to report (they fetch whatever is still missing themselves).
-  (for dir in "${PREFETCH[@]}"; do (cd "$dir" && nice -n 5 "$GO" mod download) || true; done) >"$CACHE/logs/prefetch.log" 2>&1 9>&- &
-  PREFETCH_JOB=$!
-  say "fetching the modules of ${#PREFETCH[@]} builds in the background (log: $CACHE/logs/prefetch.log)"
+  charts
 fi
-tools
-if $CONTROLLERS; then charts; fi
-[[ -z ${PREFETCH_JOB:-} ]] || wait "$PREFETCH_JOB" || true
 
 say "done: $(cd "$BIN" && ls | tr '\n' ' ')"
 "$BIN/pulumi" version | sed 's/^/  pulumi /'
